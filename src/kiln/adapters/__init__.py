@@ -1,0 +1,1 @@
+"""Warehouse adapters: the `Adapter` contract and one module per warehouse."""
