@@ -1,0 +1,85 @@
+"""`kiln compile` and `kiln show`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from kiln.errors import KilnError, SelectionError
+from kiln.events.bus import Level, emit
+from kiln.execute.compiler import Compiler, RelationResolver
+from kiln.execute.result import NodeResult
+from kiln.execute.tasks import runnable_ids
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from kiln.parse.load import Workspace
+
+
+def compile_nodes(ws: Workspace, selected: frozenset[str]) -> tuple[list[NodeResult], float]:
+    """Compile the selected nodes into target/compiled/<package>/<path>."""
+    t0 = time.perf_counter()
+    compiler = Compiler(ws, RelationResolver(ws))
+    results: list[NodeResult] = []
+    for uid in runnable_ids(ws, selected, "compile"):
+        node = ws.manifest.nodes[uid]
+        try:
+            sql = compiler.compile(node)
+        except KilnError as exc:
+            emit("CompileError", Level.ERROR, exc.render())
+            results.append(NodeResult(uid, "error", exc.render()))
+            continue
+        out = ws.target_dir / "compiled" / node.package_name / _compiled_path(node)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(sql, encoding="utf-8")
+        results.append(NodeResult(uid, "success", None, compiled_code=sql,
+                                  relation_name=node.relation_name))
+    return results, time.perf_counter() - t0
+
+
+def _compiled_path(node: object) -> str:
+    original = getattr(node, "original_file_path", "")
+    if getattr(node, "test_metadata", None) is not None:
+        return f"{original}/{getattr(node, 'path', '')}"
+    return str(original)
+
+
+def show_rows(ws: Workspace, selected: frozenset[str], inline: str | None, limit: int,
+              output: str) -> Iterator[str]:
+    """Preview rows of one node (or inline SQL) with a limit."""
+    compiler = Compiler(ws, RelationResolver(ws))
+    if inline:
+        ctx = ws.factory.context({"ref": lambda *a, **k: compiler.resolver.relation_of(
+            compiler.resolver.ref_node(__import__("kiln.jinja.context", fromlist=["x"])
+                                       .parse_ref_args(a, k), ws.project.name)),
+            "source": compiler.resolver.source_relation}, ws.project.name, None, execute=True)
+        from kiln.jinja.environment import render_string
+
+        sql, name = render_string(inline, ctx, "<inline>"), "inline"
+    else:
+        ids = [u for u in sorted(selected) if u in ws.manifest.nodes]
+        if not ids:
+            raise SelectionError("show needs --select naming one node, or --inline SQL")
+        node = ws.manifest.nodes[ids[0]]
+        sql, name = compiler.compile(node), node.name
+    adapter = ws.open_adapter()
+    try:
+        _, table = adapter.execute(f"select * from (\n{sql}\n) as kiln_show limit {limit}",
+                                   fetch=True)
+    finally:
+        adapter.close()
+    assert table is not None
+    if output == "json":
+        rows = [dict(zip(table.column_names, r, strict=True)) for r in table.rows]
+        yield json.dumps({"node": name, "show": rows}, default=str)
+        return
+    yield f"Previewing node '{name}':"
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in table.rows)) if table.rows
+              else len(str(c)) for i, c in enumerate(table.column_names)]
+    yield "| " + " | ".join(str(c).ljust(w) for c, w in zip(table.column_names, widths,
+                                                            strict=True)) + " |"
+    yield "| " + " | ".join("-" * w for w in widths) + " |"
+    for row in table.rows:
+        yield "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) + " |"

@@ -1,0 +1,220 @@
+"""Compiling nodes at run time: rendering with real relations and injecting ephemeral CTEs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kiln.adapters.relation import Relation
+from kiln.errors import CompilationError, KilnError, Location
+from kiln.jinja.context import ConfigObject, parse_ref_args
+from kiln.jinja.environment import render_string
+from kiln.manifest.nodes import Node, RefCall
+
+if TYPE_CHECKING:
+    from kiln.parse.load import Workspace
+
+CTE_PREFIX = "__dbt__cte__"
+_LEADING = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+_WITH = re.compile(r"with\b", re.IGNORECASE)
+_LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$", re.DOTALL)
+
+
+@dataclass
+class Compiled:
+    """A node's SQL after rendering, with the ephemeral CTEs it needs injected."""
+
+    sql: str
+    ctes: list[tuple[str, str]] = field(default_factory=list)
+
+
+class RelationResolver:
+    """Maps refs and sources to relations; ephemeral refs become CTE names.
+
+    `deferred` holds relations from a prior state for refs that are not built here (the
+    state issue plugs its defer logic in by filling it).
+    """
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.by_name: dict[tuple[str, str], Node] = {}
+        for node in ws.manifest.nodes.values():
+            if node.resource_type in ("model", "seed", "snapshot"):
+                self.by_name.setdefault((node.package_name, node.name), node)
+        self.sources = {(s.source_name, s.name): s for s in ws.manifest.sources.values()}
+        self.deferred: dict[str, Relation] = {}
+
+    def relation_of(self, node: Node) -> Relation:
+        return Relation(node.database, node.schema, node.alias or node.name,
+                        type=_relation_type(node), quote_char=self.ws.factory.quote_char,
+                        include_database=_include_database(self.ws))
+
+    def ref_node(self, call: RefCall, package: str) -> Node:
+        node = self.by_name.get((call.package or package, call.name)) or self.by_name.get(
+            (self.ws.project.name, call.name))
+        if node is None:
+            raise CompilationError(f"ref('{call.name}') names no node")
+        return node
+
+    def source_relation(self, source_name: str, table_name: str) -> Relation:
+        src = self.sources.get((source_name, table_name))
+        if src is None:
+            raise CompilationError(f"source('{source_name}', '{table_name}') names no source")
+        return Relation(src.database, src.schema, src.identifier,
+                        quote_char=self.ws.factory.quote_char,
+                        include_database=_include_database(self.ws))
+
+
+def _relation_type(node: Node) -> str | None:
+    mat = node.materialized
+    if mat in ("table", "incremental", "seed", "snapshot"):
+        return "table"
+    if mat == "view":
+        return "view"
+    return None
+
+
+def _include_database(ws: Workspace) -> bool:
+    from kiln.adapters.registry import load_adapter_class
+
+    return bool(load_adapter_class(ws.target.type).include_database_in_names)
+
+
+class Compiler:
+    """Renders nodes with a runtime context (one per invocation, shared by threads)."""
+
+    def __init__(self, ws: Workspace, resolver: RelationResolver) -> None:
+        self.ws = ws
+        self.resolver = resolver
+        self._ephemeral_cache: dict[str, Compiled] = {}
+
+    def node_context(self, node: Node, *, is_incremental: bool = False,
+                     ctes: list[tuple[str, str]] | None = None,
+                     extra: dict[str, Any] | None = None) -> Any:
+        """The Jinja context a node renders with at run time."""
+        resolver = self.resolver
+        collected = ctes if ctes is not None else []
+
+        def ref(*args: Any, **kwargs: Any) -> Any:
+            call = parse_ref_args(args, kwargs)
+            target = resolver.ref_node(call, node.package_name)
+            if target.is_ephemeral:
+                self._add_ephemeral(target, collected)
+                return CTE_PREFIX + target.name
+            deferred = resolver.deferred.get(target.unique_id)
+            return deferred if deferred is not None else resolver.relation_of(target)
+
+        values: dict[str, Any] = {
+            "ref": ref,
+            "source": resolver.source_relation,
+            "config": ConfigObject(node.config, None),
+            "this": resolver.relation_of(node),
+            "is_incremental": lambda: is_incremental,
+            "model": node_dict(node),
+            "node": node_dict(node),
+        }
+        values.update(extra or {})
+        return self.ws.factory.context(values, node.package_name, None, execute=True)
+
+    def _add_ephemeral(self, node: Node, ctes: list[tuple[str, str]]) -> None:
+        name = CTE_PREFIX + node.name
+        if any(existing == name for existing, _ in ctes):
+            return
+        compiled = self._ephemeral_cache.get(node.unique_id)
+        if compiled is None:
+            inner: list[tuple[str, str]] = []
+            sql = self.render(node, node.raw_code, self.node_context(node, ctes=inner))
+            compiled = Compiled(sql, inner)
+            self._ephemeral_cache[node.unique_id] = compiled
+        for cte in compiled.ctes:
+            if all(existing != cte[0] for existing, _ in ctes):
+                ctes.append(cte)
+        ctes.append((name, compiled.sql))
+
+    def render(self, node: Node, text: str, context: Any) -> str:
+        """Render text in a context; errors name the node's file."""
+        try:
+            return render_string(text, context, node.original_file_path)
+        except KilnError as exc:
+            if exc.location is None:
+                exc.location = Location(node.original_file_path)
+            raise
+
+    def compile(self, node: Node, *, is_incremental: bool = False) -> str:
+        """The node's runnable SQL."""
+        ctes: list[tuple[str, str]] = []
+        extra = None
+        if node.test_metadata is not None:
+            extra = {"_dbt_generic_test_kwargs": self._test_kwargs(node, ctes)}
+        context = self.node_context(node, is_incremental=is_incremental, ctes=ctes, extra=extra)
+        sql = self.render(node, node.raw_code, context)
+        return inject_ctes(sql, ctes)
+
+    def _test_kwargs(self, node: Node, ctes: list[tuple[str, str]]) -> dict[str, Any]:
+        assert node.test_metadata is not None
+        context = self.node_context(node, ctes=ctes)
+        return {k: self._render_kwarg(node, v, context)
+                for k, v in node.test_metadata.kwargs.items()}
+
+    def _render_kwarg(self, node: Node, value: Any, context: Any) -> Any:
+        if isinstance(value, str):
+            if _LOOKS_LIKE_CALL.match(value):
+                return self.render(node, "{{ " + value + " }}", context)
+            if "{{" in value or "{%" in value:
+                return self.render(node, value, context)
+            return value
+        if isinstance(value, list):
+            return [self._render_kwarg(node, v, context) for v in value]
+        if isinstance(value, dict):
+            return {k: self._render_kwarg(node, v, context) for k, v in value.items()}
+        return value
+
+    def render_hooks(self, node: Node, key: str) -> list[str]:
+        """The node's pre- or post-hooks, rendered."""
+        hooks = node.config.get(key) or []
+        out = []
+        context = None
+        for hook in hooks:
+            sql = hook.get("sql", "") if isinstance(hook, dict) else str(hook)
+            if not sql.strip():
+                continue
+            if context is None:
+                context = self.node_context(node)
+            out.append(self.render(node, sql, context))
+        return out
+
+
+def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
+    """Prepend ephemeral CTEs, merging into the query's own WITH clause if it has one.
+
+    Example:
+        >>> inject_ctes("with a as (select 1) select * from a", [("__dbt__cte__e", "select 2")])
+        'with __dbt__cte__e as (\\nselect 2\\n), a as (select 1) select * from a'
+    """
+    if not ctes:
+        return sql
+    block = ", ".join(f"{name} as (\n{body}\n)" for name, body in ctes)
+    start = _LEADING.match(sql)
+    offset = start.end() if start else 0
+    own_with = _WITH.match(sql, offset)
+    if own_with:
+        return f"{sql[:offset]}with {block}, {sql[own_with.end():].lstrip()}"
+    return f"{sql[:offset]}with {block}\n{sql[offset:]}"
+
+
+def node_dict(node: Node) -> dict[str, Any]:
+    """The `model` variable: the node as a dict, the way dbt macros read it."""
+    return {
+        "unique_id": node.unique_id, "name": node.name, "alias": node.alias,
+        "schema": node.schema, "database": node.database, "resource_type": node.resource_type,
+        "package_name": node.package_name, "fqn": node.fqn, "path": node.path,
+        "original_file_path": node.original_file_path, "config": node.config, "tags": node.tags,
+        "description": node.description, "columns": node.columns, "meta": node.meta,
+        "raw_code": node.raw_code, "raw_sql": node.raw_code, "language": node.language,
+        "refs": [{"name": r.name, "package": r.package, "version": r.version} for r in node.refs],
+        "sources": [list(s) for s in node.sources],
+        "depends_on": {"nodes": node.depends_on_nodes, "macros": node.depends_on_macros},
+        "relation_name": node.relation_name, "version": node.version,
+        "checksum": {"name": "sha256", "checksum": node.checksum},
+    }

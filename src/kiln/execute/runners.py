@@ -1,0 +1,215 @@
+"""Running one node: models, seeds, tests, and the no-op kinds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kiln.errors import KilnError
+from kiln.events.bus import Level, emit
+from kiln.events.format import describe_model, progress_line
+from kiln.execute.compiler import Compiler, RelationResolver
+from kiln.execute.result import NodeResult, Timing
+from kiln.manifest.nodes import Node
+
+if TYPE_CHECKING:
+    from kiln.adapters.base import Adapter
+    from kiln.parse.load import Workspace
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class NodeRunner:
+    """Compiles and executes nodes; shared by the scheduler's threads."""
+
+    def __init__(self, ws: Workspace, adapter: Adapter, numbering: dict[str, int], total: int,
+                 *, store_failures: bool = False) -> None:
+        self.ws = ws
+        self.adapter = adapter
+        self.resolver = RelationResolver(ws)
+        self.compiler = Compiler(ws, self.resolver)
+        self.numbering = numbering
+        self.total = total
+        self.store_failures = store_failures
+        self.full_refresh = ws.invocation.full_refresh
+
+    # ---- entry points used by the scheduler ----------------------------------------------
+
+    def run(self, uid: str) -> NodeResult:
+        node = self.ws.manifest.nodes[uid]
+        label = self._label(node)
+        index = self.numbering.get(uid, 0)
+        emit("NodeStart", Level.INFO, progress_line(index, self.total, f"START {label}", "RUN"),
+             unique_id=uid)
+        started = _now()
+        t0 = time.perf_counter()
+        result = self._guarded(node, started)
+        result.execution_time = time.perf_counter() - t0
+        result.thread_id = threading.current_thread().name
+        if not result.timing:
+            result.timing = [Timing("execute", started, _now())]
+        self._report(node, result, index, label)
+        return result
+
+    def skip(self, uid: str, cause: str) -> NodeResult:
+        node = self.ws.manifest.nodes[uid]
+        index = self.numbering.get(uid, 0)
+        emit("SkippingDetails", Level.INFO,
+             progress_line(index, self.total, f"SKIP {self._label(node, skip=True)}", "SKIP"),
+             unique_id=uid)
+        return NodeResult(unique_id=uid, status="skipped", message="SKIP",
+                          relation_name=node.relation_name, thread_id="main")
+
+    # ---- dispatch ---------------------------------------------------------------------------
+
+    def _guarded(self, node: Node, started: str) -> NodeResult:
+        try:
+            return self._execute(node)
+        except KilnError as exc:
+            status = "error"
+            return NodeResult(unique_id=node.unique_id, status=status, message=exc.render(),
+                              relation_name=node.relation_name,
+                              timing=[Timing("execute", started, _now())])
+
+    def _execute(self, node: Node) -> NodeResult:
+        handlers: dict[str, Callable[[Node], NodeResult]] = {
+            "model": self._run_model, "seed": self._run_seed, "test": self._run_test,
+            "snapshot": self._run_snapshot,
+        }
+        handler = handlers.get(node.resource_type)
+        if handler is None:
+            return NodeResult(node.unique_id, "success", "OK")
+        return handler(node)
+
+    def _relation(self, node: Node) -> Any:
+        return self.resolver.relation_of(node)
+
+    # ---- models -----------------------------------------------------------------------------
+
+    def _run_model(self, node: Node) -> NodeResult:
+        from kiln.materialize import BuildRequest, build_incremental, build_table, build_view
+
+        relation = self._relation(node)
+        mat = node.materialized
+        full_refresh = self._full_refresh(node)
+        incremental = False
+        if mat == "incremental":
+            existing = self.adapter.get_relation(relation.database, relation.schema,
+                                                 relation.identifier)
+            incremental = existing is not None and existing.type == "table" and not full_refresh
+        t_compile = _now()
+        sql = self.compiler.compile(node, is_incremental=incremental)
+        compiled_at = _now()
+        self.adapter.create_schema(relation)
+        req = BuildRequest(
+            node_id=node.unique_id, relation=relation, sql=sql, config=node.config,
+            full_refresh=full_refresh, incremental=incremental,
+            pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
+            post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
+        )
+        builders = {"view": build_view, "table": build_table, "incremental": build_incremental}
+        builder = builders.get(mat)
+        if builder is None:
+            raise KilnError(f"materialization '{mat}' is not supported for model '{node.name}'",
+                            hint="use view, table, incremental or ephemeral")
+        started = _now()
+        response = builder(self.adapter, req)
+        return NodeResult(
+            unique_id=node.unique_id, status="success", message=response.message_text(),
+            adapter_response=response.to_dict(), compiled_code=sql,
+            relation_name=node.relation_name,
+            timing=[Timing("compile", t_compile, compiled_at), Timing("execute", started, _now())],
+        )
+
+    def _full_refresh(self, node: Node) -> bool:
+        configured = node.config.get("full_refresh")
+        if configured is not None:
+            return bool(configured)
+        return self.full_refresh
+
+    # ---- seeds ------------------------------------------------------------------------------
+
+    def _run_seed(self, node: Node) -> NodeResult:
+        from kiln.materialize import BuildRequest, load_seed
+        from kiln.materialize.seed_csv import read_seed
+
+        path = self.ws.project.root / node.original_file_path
+        data = read_seed(path, column_types=node.config.get("column_types") or None,
+                         delimiter=str(node.config.get("delimiter") or ","),
+                         type_names=self.adapter.seed_type_names)
+        relation = self._relation(node)
+        self.adapter.create_schema(relation)
+        req = BuildRequest(
+            node_id=node.unique_id, relation=relation, sql="", config=node.config,
+            full_refresh=self._full_refresh(node), incremental=False,
+            pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
+            post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
+        )
+        response = load_seed(self.adapter, req, data)
+        return NodeResult(node.unique_id, "success", f"INSERT {len(data.rows)}",
+                          adapter_response=response.to_dict(), relation_name=node.relation_name)
+
+    # ---- tests ------------------------------------------------------------------------------
+
+    def _run_test(self, node: Node) -> NodeResult:
+        from kiln.materialize.test import run_data_test
+
+        sql = self.compiler.compile(node)
+        outcome = run_data_test(self.adapter, sql, node.config)
+        return NodeResult(node.unique_id, outcome.status, outcome.message,
+                          failures=outcome.failures, compiled_code=sql,
+                          adapter_response=outcome.adapter_response)
+
+    # ---- snapshots --------------------------------------------------------------------------
+
+    def _run_snapshot(self, node: Node) -> NodeResult:
+        from kiln.materialize.snapshot import build_snapshot
+
+        relation = self._relation(node)
+        sql = self.compiler.compile(node)
+        self.adapter.create_schema(relation)
+        response = build_snapshot(self.adapter, relation, sql, node.config)
+        return NodeResult(node.unique_id, "success", response.message_text(),
+                          adapter_response=response.to_dict(), compiled_code=sql,
+                          relation_name=node.relation_name)
+
+    # ---- console ----------------------------------------------------------------------------
+
+    def _label(self, node: Node, skip: bool = False) -> str:
+        if node.resource_type == "test":
+            return f"test {node.name}" if not skip else f"test {node.name}"
+        what = describe_model(node.materialized, node.language)
+        name = f"{node.schema}.{node.alias}"
+        return f"relation {name}" if skip else f"{what} {name}"
+
+    def _report(self, node: Node, result: NodeResult, index: int, label: str) -> None:
+        secs = f"{result.execution_time:.2f}s"
+        status = result.status
+        if node.resource_type == "test":
+            word = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}[status]
+            count = f" {result.failures}" if status in ("warn", "fail") else ""
+            text = f"{word}{count} {node.name}"
+            emit("LogTestResult", Level.ERROR if status in ("fail", "error") else Level.INFO,
+                 progress_line(index, self.total, text, f"{word}{count} in {secs}"),
+                 unique_id=node.unique_id, status=status)
+            return
+        if status == "error":
+            what = describe_model(node.materialized, node.language)
+            text = f"ERROR creating {what} {node.schema}.{node.alias}"
+            emit("LogModelResult", Level.ERROR, progress_line(index, self.total, text,
+                                                                  f"ERROR in {secs}"),
+                 unique_id=node.unique_id, status=status)
+            return
+        verb = "loaded" if node.resource_type == "seed" else "created"
+        if node.resource_type == "snapshot":
+            verb = "snapshotted"
+        what = describe_model(node.materialized, node.language)
+        text = f"OK {verb} {what} {node.schema}.{node.alias}"
+        emit("LogModelResult", Level.INFO,
+             progress_line(index, self.total, text, f"{result.message or 'OK'} in {secs}"),
+             unique_id=node.unique_id, status=status)

@@ -1,0 +1,168 @@
+"""The commands that run nodes: run, build, seed, test, snapshot, compile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kiln.events.bus import Level, emit, info
+from kiln.events.format import plural
+from kiln.execute.journal import Journal
+from kiln.execute.result import NodeResult
+from kiln.execute.scheduler import FAILED_STATUSES, Scheduler, selected_dependencies
+
+if TYPE_CHECKING:
+    from kiln.adapters.base import Adapter
+    from kiln.parse.load import Workspace
+
+# Resource types each command executes.
+COMMAND_TYPES = {
+    "run": ("model",),
+    "seed": ("seed",),
+    "test": ("test",),
+    "snapshot": ("snapshot",),
+    "build": ("model", "seed", "snapshot", "test"),
+    "compile": ("model", "test", "analysis", "snapshot"),
+}
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced, and the exit code it implies."""
+
+    results: list[NodeResult]
+    elapsed: float
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.status in FAILED_STATUSES for r in self.results) else 0
+
+
+def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[str]:
+    """Selected node ids this command executes, in DAG order (ephemeral models excluded)."""
+    types = COMMAND_TYPES[command]
+    out = [
+        uid for uid in selected
+        if uid in ws.manifest.nodes
+        and ws.manifest.nodes[uid].resource_type in types
+        and not ws.manifest.nodes[uid].is_ephemeral
+    ]
+    order = {uid: i for i, uid in enumerate(ws.graph.topological_order())}
+    return sorted(out, key=lambda u: order.get(u, 0))
+
+
+def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[str]]:
+    """Dependencies among the run's nodes; `build` also makes children wait for tests."""
+    waits = selected_dependencies(ws.graph.parents, ids)
+    if command != "build":
+        return waits
+    chosen = set(ids)
+    for uid in ids:
+        node = ws.manifest.nodes[uid]
+        if node.resource_type != "test" or not node.depends_on_nodes:
+            continue
+        common: set[str] | None = None
+        for dep in node.depends_on_nodes:
+            below = ws.graph.descendants([dep])
+            common = below if common is None else common & below
+        for child in common or set():
+            child_node = ws.manifest.nodes.get(child)
+            if child in chosen and child_node is not None and child_node.resource_type != "test":
+                waits[child].add(uid)
+    return waits
+
+
+def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str) -> RunOutcome:
+    """Run nodes on the scheduler, journaling each result."""
+    from kiln.execute.runners import NodeRunner
+
+    numbering = {uid: i + 1 for i, uid in enumerate(ids)}
+    runner = NodeRunner(ws, adapter, numbering, len(ids),
+                        store_failures=ws.invocation.store_failures)
+    journal = Journal(ws.target_dir, ws.invocation_id, command)
+
+    def run_one(uid: str) -> NodeResult:
+        result = runner.run(uid)
+        journal.record(result)
+        return result
+
+    def skip_one(uid: str, cause: str) -> NodeResult:
+        result = runner.skip(uid, cause)
+        journal.record(result)
+        return result
+
+    scheduler = Scheduler(build_waits(ws, ids, command), run_one, skip_one,
+                          ws.target.threads, ws.invocation.fail_fast, ids,
+                          on_cancel=adapter.cancel_open)
+    t0 = time.perf_counter()
+    interrupted = False
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        emit("CancelLine", Level.ERROR, "Cancelling running queries (Ctrl-C)")
+    finally:
+        journal.close(completed=not interrupted)
+    return RunOutcome(scheduler.results, time.perf_counter() - t0, interrupted)
+
+
+def concurrency_banner(ws: Workspace) -> None:
+    info("")
+    info(f"Concurrency: {ws.target.threads} threads (target='{ws.target.name}')")
+    info("")
+
+
+def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None:
+    """dbt's closing lines: what ran, errors and warnings, and the counts."""
+    kinds = Counter(_kind(ws, uid) for uid in ids)
+    parts = ", ".join(plural(n, k) for k, n in kinds.items())
+    secs = outcome.elapsed
+    info("")
+    info(f"Finished running {parts} in {_hms(secs)} ({secs:.2f}s).")
+    counts = Counter(r.status for r in outcome.results)
+    bad = [r for r in outcome.results if r.status in FAILED_STATUSES]
+    warned = [r for r in outcome.results if r.status == "warn"]
+    info("")
+    if bad:
+        emit("EndOfRunSummary", Level.ERROR, f"Completed with {plural(len(bad), 'error')} "
+             f"and {plural(len(warned), 'warning')}:")
+        for r in bad:
+            info("")
+            emit("RunResultError", Level.ERROR, f"Failure in {r.unique_id}" if r.status == "fail"
+                 else f"Error in {r.unique_id}")
+            emit("RunResultError", Level.ERROR, f"  {r.message}")
+    elif warned:
+        emit("EndOfRunSummary", Level.WARN,
+             f"Completed with {plural(len(warned), 'warning')}:")
+        for r in warned:
+            emit("RunResultWarning", Level.WARN, f"  Warning in {r.unique_id}: {r.message}")
+    else:
+        info("Completed successfully")
+    info("")
+    ok = counts["success"] + counts["pass"]
+    info(f"Done. PASS={ok} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
+         f"SKIP={counts['skipped']} NO-OP={counts['no-op']} TOTAL={len(outcome.results)}")
+
+
+def _kind(ws: Workspace, uid: str) -> str:
+    node = ws.manifest.nodes[uid]
+    if node.resource_type == "model":
+        return f"{node.materialized} model"
+    if node.resource_type == "test":
+        return "data test"
+    return node.resource_type
+
+
+def _hms(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    frac = seconds - int(seconds)
+    return f"{hours} hours {minutes} minutes and {secs + frac:.2f} seconds"
+
+
+def utc_now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,147 @@
+"""The Jinja environment Kiln renders dbt templates with.
+
+dbt's extra block tags (`{% test %}`, `{% materialization %}`, `{% snapshot %}`) are rewritten
+to plain macros before compilation, keeping line numbers, so errors point at the user's line.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import jinja2.ext
+import jinja2.nodes
+
+from kiln.errors import CompilationError, Location, ParseError
+
+_TEST_OPEN = re.compile(r"{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_TEST_CLOSE = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
+_MAT_OPEN = re.compile(
+    r"{%(-?)\s*materialization\s+([A-Za-z_][A-Za-z0-9_]*)\s*,\s*"
+    r"(?:adapter\s*=\s*)?['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?\s*(?:,[^%]*)?(-?)%}"
+)
+_MAT_CLOSE = re.compile(r"{%(-?)\s*endmaterialization\s*(-?)%}")
+
+
+class MacroReturn(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by `return()` inside a macro; carries the value back to the caller."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+def rewrite_dbt_tags(source: str) -> str:
+    """Turn dbt's `test` and `materialization` blocks into macros (same line count).
+
+    Example:
+        >>> rewrite_dbt_tags("{% test positive(model) %}x{% endtest %}")
+        '{% macro test_positive(model) %}x{% endmacro %}'
+    """
+    if "test" in source:
+        source = _TEST_OPEN.sub(lambda m: "{%" + m.group(1) + " macro test_" + m.group(2) + "(", source)
+        source = _TEST_CLOSE.sub(lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source)
+    if "materialization" in source:
+        source = _MAT_OPEN.sub(
+            lambda m: "{%" + m.group(1) + f" macro materialization_{m.group(2)}_{m.group(3)}() "
+            + m.group(4) + "%}",
+            source,
+        )
+        source = _MAT_CLOSE.sub(lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source)
+    return source
+
+
+class _Undefined(jinja2.Undefined):
+    """Undefined names render as empty text and can be attribute-accessed, as in dbt."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise jinja2.UndefinedError(f"'{self._undefined_name}' is undefined")
+
+
+@lru_cache(maxsize=1)
+def get_environment() -> jinja2.Environment:
+    """The shared environment (templates compile once and are reused across nodes)."""
+    env = jinja2.Environment(
+        extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
+        undefined=_Undefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        cache_size=0,
+    )
+    env.filters["as_bool"] = _as_bool
+    env.filters["as_number"] = _as_number
+    env.filters["as_text"] = lambda v: "" if v is None else str(v)
+    env.filters["as_native"] = lambda v: v
+    return env
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _as_number(value: Any) -> int | float:
+    if isinstance(value, int | float):
+        return value
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+_TEMPLATE_CACHE: dict[str, jinja2.Template] = {}
+
+
+def compile_template(source: str, path: str = "<string>") -> jinja2.Template:
+    """Compile (and cache by text) a template; syntax errors name the file and line."""
+    cached = _TEMPLATE_CACHE.get(source)
+    if cached is not None:
+        return cached
+    env = get_environment()
+    try:
+        template = env.from_string(rewrite_dbt_tags(source))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ParseError(
+            f"Jinja syntax error: {exc.message}",
+            hint="fix the template at that line",
+            location=Location(path, exc.lineno),
+        ) from None
+    _TEMPLATE_CACHE[source] = template
+    return template
+
+
+def parse_ast(source: str, path: str) -> jinja2.nodes.Template:
+    """The Jinja AST of a template (for static extraction)."""
+    try:
+        return get_environment().parse(rewrite_dbt_tags(source))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ParseError(
+            f"Jinja syntax error: {exc.message}",
+            hint="fix the template at that line",
+            location=Location(path, exc.lineno),
+        ) from None
+
+
+def render_string(source: str, context: dict[str, Any], path: str = "<string>") -> str:
+    """Render a template string with a plain context dict."""
+    template = compile_template(source, path)
+    try:
+        return template.render(context)
+    except MacroReturn as ret:
+        return str(ret.value)
+    except jinja2.TemplateError as exc:
+        raise CompilationError(str(exc), location=Location(path, _jinja_line(exc))) from None
+
+
+def _jinja_line(exc: BaseException) -> int | None:
+    lineno = getattr(exc, "lineno", None)
+    return int(lineno) if isinstance(lineno, int) else None

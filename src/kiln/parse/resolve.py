@@ -1,0 +1,321 @@
+"""The second half of parsing: patches, configs, generic tests, sources, refs, relations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kiln.adapters.relation import Relation
+from kiln.errors import Location, ParseError, did_you_mean
+from kiln.jinja.environment import render_string
+from kiln.manifest.graph import Graph
+from kiln.manifest.nodes import Exposure, Node, RefCall, SourceDefinition
+from kiln.parse.generic_tests import GenericTestTarget, build_generic_test
+from kiln.parse.properties import Properties, TestEntries, column_infos
+
+if TYPE_CHECKING:
+    from kiln.parse.parser import ProjectParser
+
+_TREE_KEY = {"model": "models", "seed": "seeds", "snapshot": "snapshots", "test": "tests",
+             "analysis": "analyses"}
+_PATCH_KEY = {"model": "models", "seed": "seeds", "snapshot": "snapshots",
+              "analysis": "analyses"}
+
+
+class Resolver:
+    """Completes the nodes a `ProjectParser` found."""
+
+    def __init__(self, parser: ProjectParser, props: Properties) -> None:
+        self.p = parser
+        self.props = props
+        self.manifest = parser.manifest
+        self.package = parser.package
+        self.target = parser.factory.target
+
+    def run(self) -> None:
+        self._apply_patches_and_configs()
+        self._build_sources()
+        self._build_generic_tests()
+        self._build_exposures()
+        self._move_disabled()
+        self._resolve_dependencies()
+        self._assign_relations()
+        self.p.finish_macro_dependencies()
+        self._check_cycles()
+
+    # ---- patches and configs -----------------------------------------------------------------
+
+    def _apply_patches_and_configs(self) -> None:
+        for node in self.manifest.nodes.values():
+            patch_key = _PATCH_KEY.get(node.resource_type)
+            patch = self.props.patches.get((patch_key, node.name)) if patch_key else None
+            entry: dict[str, Any] = patch.data if patch else {}
+            result = self.p.file_results.get(node.unique_id)
+            file_config = dict(result.configs) if result else {}
+            yml_config = dict(entry.get("config") or {})
+            for key in ("tags", "meta", "docs", "access", "group"):
+                if key in entry and key not in yml_config:
+                    yml_config[key] = entry[key]
+            if node.resource_type == "snapshot" and patch is None:
+                yml_config = self._yaml_snapshot_config(node)
+            config, unrendered = self.p.node_config(node, _TREE_KEY[node.resource_type],
+                                                    yml_config, file_config)
+            node.config, node.unrendered_config = config, unrendered
+            if patch is not None:
+                node.patch_path = f"{self.package}://{patch.file.path}"
+                node.description = self._render_doc(str(entry.get("description") or ""),
+                                                    patch.file.path)
+                node.columns = self._columns(entry, patch.file.path)
+            node.meta = dict(config.get("meta") or {})
+            node.docs = {"show": True, "node_color": None, **(config.get("docs") or {})}
+            node.group = config.get("group")
+            node.access = config.get("access", "protected") if node.resource_type == "model" else None
+            if result is not None:
+                node.depends_on_macros = list(result.macro_ids)
+                node.vars_used, node.env_vars_used = result.vars_used, result.env_vars_used
+
+    def _yaml_snapshot_config(self, node: Node) -> dict[str, Any]:
+        for file, entry in self.props.yaml_snapshots:
+            if entry.get("name") == node.name:
+                node.patch_path = f"{self.package}://{file.path}"
+                node.description = str(entry.get("description") or "")
+                node.columns = column_infos(entry)
+                return dict(entry.get("config") or {})
+        return {}
+
+    def _columns(self, entry: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+        columns = column_infos(entry)
+        for info in columns.values():
+            info["description"] = self._render_doc(info["description"], path)
+        return columns
+
+    def _render_doc(self, text: str, path: str) -> str:
+        if "{{" not in text:
+            return text
+        docs = self.manifest.docs
+
+        def doc(*args: str) -> str:
+            name = args[-1]
+            package = args[0] if len(args) == 2 else self.package
+            found = docs.get(f"doc.{package}.{name}")
+            if found is None:
+                raise ParseError(f"documentation for '{name}' not found",
+                                 hint="define it in a {% docs %} block in a .md file",
+                                 location=Location(path))
+            return found.block_contents
+
+        ctx = self.p.factory.context({"doc": doc}, self.package, None, execute=False)
+        return render_string(text, ctx, path)  # type: ignore[arg-type]
+
+    # ---- sources and exposures ---------------------------------------------------------------
+
+    def _build_sources(self) -> None:
+        tree = self.p.project.config_trees.get("sources") or {}
+        from kiln.config.node_config import merge_config, tree_configs
+
+        for file, source, table in self.props.sources:
+            sname, tname = str(source["name"]), str(table["name"])
+            uid = f"source.{self.package}.{sname}.{tname}"
+            fqn = [self.package, *file.folder_parts, sname, tname]
+            config: dict[str, Any] = {"enabled": True}
+            for level in tree_configs(tree, fqn):
+                merge_config(config, level)
+            merge_config(config, source.get("config") or {})
+            merge_config(config, table.get("config") or {})
+            quoting = {**(source.get("quoting") or {}), **(table.get("quoting") or {})}
+            freshness = table.get("freshness", source.get("freshness"))
+            node = SourceDefinition(
+                unique_id=uid, package_name=self.package, source_name=sname, name=tname,
+                path=file.path, original_file_path=file.path, fqn=fqn,
+                identifier=str(table.get("identifier") or tname),
+                schema=str(table.get("schema") or source.get("schema") or sname),
+                database=table.get("database") or source.get("database") or self.target.database,
+                description=self._render_doc(str(table.get("description") or ""), file.path),
+                source_description=str(source.get("description") or ""),
+                loader=str(source.get("loader") or ""),
+                loaded_at_field=table.get("loaded_at_field", source.get("loaded_at_field")),
+                loaded_at_query=table.get("loaded_at_query", source.get("loaded_at_query")),
+                freshness=freshness, quoting=quoting, columns=self._columns(table, file.path),
+                meta=dict(table.get("meta") or {}), source_meta=dict(source.get("meta") or {}),
+                tags=sorted(set(source.get("tags") or []) | set(table.get("tags") or [])),
+                config=config, unrendered_config={}, created_at=self.p.now,
+            )
+            if not config.get("enabled", True):
+                self.manifest.disabled.setdefault(uid, []).append(node)
+                continue
+            if uid in self.manifest.sources:
+                raise ParseError(f"source '{sname}.{tname}' is defined twice",
+                                 location=Location(file.path))
+            self.manifest.sources[uid] = node
+
+    def _build_exposures(self) -> None:
+        for file, entry in self.props.exposures:
+            name = str(entry["name"])
+            uid = f"exposure.{self.package}.{name}"
+            refs: list[RefCall] = []
+            sources: list[tuple[str, str]] = []
+            for dep in entry.get("depends_on") or []:
+                self._record_dep_string(str(dep), refs, sources, file.path)
+            self.manifest.exposures[uid] = Exposure(
+                unique_id=uid, name=name, package_name=self.package, path=file.resource_path,
+                original_file_path=file.path, fqn=[self.package, *file.folder_parts, name],
+                type=str(entry.get("type") or ""), owner=dict(entry.get("owner") or {}),
+                description=str(entry.get("description") or ""), label=entry.get("label"),
+                maturity=entry.get("maturity"), url=entry.get("url"),
+                meta=dict(entry.get("meta") or {}), tags=list(entry.get("tags") or []),
+                config={"enabled": True, **(entry.get("config") or {})},
+                refs=refs, sources=sources, created_at=self.p.now,
+            )
+
+    def _record_dep_string(self, text: str, refs: list[RefCall], sources: list[tuple[str, str]],
+                           path: str) -> None:
+        from kiln.jinja.context import parse_ref_args
+
+        def ref(*args: Any, **kwargs: Any) -> str:
+            refs.append(parse_ref_args(args, kwargs))
+            return ""
+
+        def source(a: str, b: str) -> str:
+            sources.append((a, b))
+            return ""
+
+        render_string("{{ " + text + " }}", {"ref": ref, "source": source}, path)
+
+    # ---- generic tests -----------------------------------------------------------------------
+
+    def _build_generic_tests(self) -> None:
+        for entries in self.props.tests:
+            for column, key, entry, col_tags in entries.entries:
+                self._build_one_test(entries, column, key, entry, col_tags)
+
+    def _build_one_test(self, entries: TestEntries, column: str | None, key: str, entry: Any,
+                        col_tags: list[str]) -> None:
+        file = entries.file
+        target = GenericTestTarget(entries.resource_key, entries.name, entries.source_name,
+                                   entries.version)
+        test = build_generic_test(
+            entry, key=key, target=target, column_name=column, package_name=self.package,
+            fqn_path=file.folder_parts, column_tags=col_tags, location=Location(file.path),
+        )
+        node = Node(
+            unique_id=test.unique_id, resource_type="test", package_name=self.package,
+            name=test.name, path=test.path, original_file_path=file.path, fqn=list(test.fqn),
+            raw_code=test.raw_code, checksum="", description=test.description,
+            refs=list(test.refs), sources=list(test.sources), test_metadata=test.test_metadata,
+            column_name=test.column_name, file_key_name=test.file_key_name,
+            created_at=self.p.now,
+        )
+        config, unrendered = self.p.node_config(node, "tests", dict(test.config), {})
+        if test.tags:
+            config["tags"] = sorted(set(config.get("tags") or []) | set(test.tags))
+        if test.alias != test.name:
+            config.setdefault("alias", test.alias)
+        node.config, node.unrendered_config = config, unrendered
+        node.config["severity"] = str(node.config.get("severity", "ERROR")).upper()
+        macro = self.p.registry.lookup(test.macro_name, test.test_metadata.namespace)
+        if macro is None:
+            raise ParseError(
+                f"test '{test.test_metadata.name}' on '{entries.name}' calls a test that does "
+                f"not exist (no macro '{test.macro_name}')",
+                hint="define it with {% test ... %} in tests/generic/ or macros/, "
+                "or install the package that provides it",
+                location=Location(file.path),
+            )
+        node.depends_on_macros = [macro.unique_id, "macro.dbt.get_where_subquery"]
+        node.attached_node = None
+        if test.unique_id in self.manifest.nodes:
+            return  # dbt keeps the first of two identical test definitions
+        self.manifest.nodes[test.unique_id] = node
+
+    # ---- disabled nodes -------------------------------------------------------------------
+
+    def _move_disabled(self) -> None:
+        for uid in [u for u, n in self.manifest.nodes.items() if not n.config.get("enabled", True)]:
+            node = self.manifest.nodes.pop(uid)
+            self.manifest.disabled.setdefault(uid, []).append(node)
+
+    # ---- refs and sources -------------------------------------------------------------------
+
+    def _resolve_dependencies(self) -> None:
+        by_name: dict[tuple[str, str], list[Node]] = {}
+        for node in self.manifest.nodes.values():
+            if node.resource_type in ("model", "seed", "snapshot"):
+                by_name.setdefault((node.package_name, node.name), []).append(node)
+        sources = {(s.source_name, s.name): s.unique_id for s in self.manifest.sources.values()}
+        for node in self.manifest.nodes.values():
+            result = self.p.file_results.get(node.unique_id)
+            if result is not None and node.test_metadata is None:
+                node.refs, node.sources = list(result.refs), list(result.sources)
+            deps = [self._source_id(node, s, sources) for s in node.sources]
+            deps += [self._ref_id(node, ref, by_name) for ref in node.refs]
+            node.depends_on_nodes = list(dict.fromkeys(deps))
+            if node.resource_type == "test" and node.test_metadata is not None:
+                node.attached_node = self._attached(node)
+        for exposure in self.manifest.exposures.values():
+            deps = [self._source_id(exposure, s, sources) for s in exposure.sources]
+            deps += [self._ref_id(exposure, r, by_name) for r in exposure.refs]
+            exposure.depends_on_nodes = list(dict.fromkeys(deps))
+
+    def _attached(self, node: Node) -> str | None:
+        kwargs_model = str((node.test_metadata.kwargs if node.test_metadata else {}).get("model", ""))
+        for dep in node.depends_on_nodes:
+            dep_node = self.manifest.nodes.get(dep)
+            if dep_node is not None and f"'{dep_node.name}'" in kwargs_model:
+                return dep
+        return None
+
+    def _source_id(self, node: Node | Exposure, src: tuple[str, str],
+                   sources: dict[tuple[str, str], str]) -> str:
+        found = sources.get(src)
+        if found is None:
+            known = [f"{a}.{b}" for a, b in sources]
+            raise ParseError(
+                f"{node.resource_type} '{node.name}' depends on a source named "
+                f"'{src[0]}.{src[1]}' which was not found",
+                hint=did_you_mean(f"{src[0]}.{src[1]}", known) if known else "declare it under sources:",
+                location=Location(node.original_file_path),
+            )
+        return found
+
+    def _ref_id(self, node: Node | Exposure, ref: RefCall,
+                by_name: dict[tuple[str, str], list[Node]]) -> str:
+        package = ref.package or self.package
+        candidates = by_name.get((package, ref.name)) or (
+            by_name.get((self.package, ref.name)) if ref.package is None else None)
+        if candidates:
+            return candidates[0].unique_id
+        disabled = [u for u in self.manifest.disabled if u.split(".")[-1] == ref.name]
+        if disabled:
+            hint = f"'{ref.name}' is disabled: enable it or remove the ref"
+        else:
+            hint = did_you_mean(ref.name, [n for _, n in by_name])
+        raise ParseError(
+            f"{node.resource_type} '{node.name}' depends on a node named '{ref.name}' "
+            "which was not found",
+            hint=hint,
+            location=Location(node.original_file_path),
+        )
+
+    # ---- relation names ----------------------------------------------------------------------
+
+    def _assign_relations(self) -> None:
+        from kiln.parse.naming import Namer
+
+        namer = Namer(self.p)
+        for node in self.manifest.nodes.values():
+            namer.assign(node)
+        for src in self.manifest.sources.values():
+            rel = Relation(src.database, src.schema, src.identifier,
+                           quote_char=self.p.inputs.quote_char,
+                           include_database=self.p.inputs.include_database)
+            src.relation_name = rel.render()
+
+    def _check_cycles(self) -> None:
+        cycle = Graph.from_manifest(self.manifest).find_cycle()
+        if cycle:
+            first = self.manifest.get(cycle[0])
+            path = first.original_file_path if first is not None else None
+            raise ParseError(
+                "found a cycle: " + " --> ".join(cycle),
+                hint="remove one of the refs so the models form a DAG",
+                location=Location(path) if path else None,
+            )
