@@ -436,6 +436,7 @@ def rep_order(tools: tuple[Tool, ...], rep: int, step_index: int) -> tuple[Tool,
 
 
 def measure_step(step: Step, ctx: StepContext, rep: int) -> Sample:
+    """Runs the step's setup untimed, then times its command; failures become samples."""
     try:
         step.setup(ctx)
     except SetupError as exc:
@@ -451,16 +452,29 @@ def measure_step(step: Step, ctx: StepContext, rep: int) -> Sample:
     return sample
 
 
+def warm_up(ctx: StepContext) -> None:
+    """Runs one untimed parse per tool before the first timed command.
+
+    Without it the first timed command would also pay for reading the tool's
+    own code and the project files into the OS page cache.
+    """
+    try:
+        ctx.invoke(["parse"])
+    except SetupError as exc:
+        progress(f"  warm-up failed for {ctx.tool.name}: {exc}")
+
+
 def describe(sample: Sample, step: Step, tool: Tool) -> str:
     figures = f"{sample.wall_s:8.2f} s {sample.max_rss_mb:8.0f} MB"
     return f"{step.name:<15} {tool.name:<4} {figures if sample.exit_code == 0 else 'FAILED'}"
 
 
-def bench_size(settings: Settings, n_models: int) -> list[Series]:
+def tool_contexts(settings: Settings, n_models: int) -> dict[str, StepContext]:
+    """Generates the project once, then gives each tool its own copy and log folder."""
     size_dir = settings.workdir / str(n_models)
     pristine = size_dir / "pristine"
     generate_project(settings.genproject, pristine, n_models)
-    contexts = {
+    return {
         tool.name: StepContext(
             tool=tool,
             project=tool_copy(pristine, size_dir, tool),
@@ -470,18 +484,25 @@ def bench_size(settings: Settings, n_models: int) -> list[Series]:
         )
         for tool in settings.tools
     }
+
+
+def bench_size(settings: Settings, n_models: int) -> list[Series]:
+    """Times every step for every tool, ``settings.reps`` times, alternating the tools."""
+    contexts = tool_contexts(settings, n_models)
     series = {
         (step.name, tool.name): Series(n_models, step.name, tool.name)
         for step in settings.steps
         for tool in settings.tools
     }
+    for ctx in contexts.values():
+        warm_up(ctx)
     for rep in range(1, settings.reps + 1):
         for index, step in enumerate(settings.steps):
             for tool in rep_order(settings.tools, rep, index):
                 sample = measure_step(step, contexts[tool.name], rep)
                 series[step.name, tool.name].samples.append(sample)
                 progress(
-                    f"[{n_models} models] rep {rep}/{settings.reps} {describe(sample, step, tool)}"
+                    f"[{n_models} models] rep {rep}/{settings.reps} " + describe(sample, step, tool)
                 )
     return list(series.values())
 

@@ -175,7 +175,7 @@ def make_macro(name: str = "cents_to_dollars", **fields: Any) -> Macro:
         "package_name": PROJECT,
         "path": f"macros/{name}.sql",
         "original_file_path": f"macros/{name}.sql",
-        "macro_sql": f"{{% macro {name}(column_name) %}}{{{{ column_name }}}} / 100{{% endmacro %}}",
+        "macro_sql": f"{{% macro {name}(x) %}}{{{{ x }}}} / 100{{% endmacro %}}",
     }
     return Macro(**{**defaults, **fields})
 

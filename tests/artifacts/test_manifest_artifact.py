@@ -13,7 +13,7 @@ import pytest
 from dbt_artifacts_parser.parser import parse_manifest
 
 from kiln import __version__
-from kiln.artifacts import MANIFEST_SCHEMA, read_manifest, write_manifest
+from kiln.artifacts import MANIFEST_SCHEMA, manifest_dict, read_manifest, write_manifest
 from kiln.errors import ArtifactError, IncompatibleArtifactError
 
 from .factories import make_manifest, make_model, make_shop_manifest
@@ -160,7 +160,7 @@ def test_source_macro_doc_and_exposure_records(written):
 
     assert source["freshness"]["warn_after"] == {"count": 24, "period": "hour"}
     assert source["freshness"]["error_after"] == {"count": None, "period": None}
-    assert source["quoting"] == {"database": None, "schema": None, "identifier": None, "column": None}
+    assert source["quoting"] == dict.fromkeys(("database", "schema", "identifier", "column"))
     assert macro["depends_on"] == {"macros": []}
     assert macro["supported_languages"] is None
     assert written["docs"]["doc.shop.order_status"]["resource_type"] == "doc"
@@ -182,11 +182,8 @@ def test_parent_and_child_maps_cover_nodes_sources_and_exposures(written):
         "test.shop.not_null_orders_id.0123456789",
         "test.shop.unique_orders_id.0123456789",
     ]
-    assert set(parents) == set(children) == {
-        *written["nodes"],
-        *written["sources"],
-        *written["exposures"],
-    }
+    every_id = {*written["nodes"], *written["sources"], *written["exposures"]}
+    assert set(parents) == set(children) == every_id
 
 
 def test_output_does_not_depend_on_insertion_order(tmp_path: Path):
@@ -288,3 +285,12 @@ def test_read_manifest_reports_missing_and_invalid_files(tmp_path: Path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ArtifactError, match="not valid JSON"):
         read_manifest(tmp_path / "bad.json")
+
+
+def test_manifest_dict_builds_the_document_without_writing(valid_against):
+    data = manifest_dict(make_shop_manifest(), adapter_type="postgres")
+
+    assert data["metadata"]["invocation_id"] is None
+    assert data["metadata"]["adapter_type"] == "postgres"
+    assert "model.shop.orders" in data["nodes"]
+    valid_against(data, "manifest_v12")

@@ -168,3 +168,11 @@ def test_read_run_results_rejects_unknown_versions(tmp_path: Path, written, sche
 
     with pytest.raises(IncompatibleArtifactError, match="Kiln reads .*run-results/v6"):
         read_run_results(path)
+
+
+def test_paths_in_args_are_written_as_strings(tmp_path: Path):
+    meta = {**META, "args": {"project_dir": tmp_path / "shop"}}
+
+    path = write_run_results(tmp_path / "run_results.json", [], **meta)
+
+    assert json.loads(path.read_text())["args"] == {"project_dir": str(tmp_path / "shop")}

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from kiln.adapters.relation import Relation
@@ -133,6 +134,7 @@ class AdapterResponse:
 
     @property
     def message(self) -> str:
+        """The status text (`OK`, `INSERT 3`)."""
         return self._message
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,13 +173,12 @@ class Credentials:
             ProfileError: a value is missing or invalid.
         """
         known = {f.name for f in fields(cls)}
-        values = cls._prepare({k: v for k, v in target.items() if k in known})
         ignored = sorted(set(target) - known)
         if ignored:
             logger.debug("profile keys not used by %s: %s", cls.__name__, ", ".join(ignored))
         try:
-            return cls(**values)
-        except TypeError as exc:
+            return cls(**cls._prepare({k: v for k, v in target.items() if k in known}))
+        except (TypeError, ValueError) as exc:
             raise ProfileError(f"invalid {target.get('type')} target: {exc}") from exc
 
     @classmethod
@@ -217,7 +218,7 @@ class _Handle:
     """One thread's connection and cursor."""
 
     connection: Any
-    cursor: Any
+    cursor: DBAPICursor
     thread_name: str
     in_transaction: bool = False
     running: bool = False
@@ -242,6 +243,17 @@ class Adapter(abc.ABC):
     param_marker: ClassVar[str] = "?"
     # Rows per INSERT statement when loading seeds through bound parameters.
     insert_batch_size: ClassVar[int] = 10_000
+    # SQL type per inferred seed column kind (dbt's `convert_*_type`); these are SQLAdapter's.
+    seed_type_names: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "integer": "integer",
+            "number": "float8",
+            "boolean": "boolean",
+            "date": "date",
+            "datetime": "timestamp without time zone",
+            "text": "text",
+        }
+    )
 
     def __init__(self, creds: Credentials) -> None:
         self.creds = creds
@@ -268,14 +280,17 @@ class Adapter(abc.ABC):
 
     @property
     def database(self) -> str | None:
+        """The target's database (catalog)."""
         return self.creds.database
 
     @property
     def schema(self) -> str:
+        """The target's schema."""
         return self.creds.schema
 
     @property
     def threads(self) -> int:
+        """How many threads the target asks for."""
         return self.creds.threads
 
     # -- required -----------------------------------------------------------------------
@@ -409,8 +424,8 @@ class Adapter(abc.ABC):
 
     def commit(self) -> None:
         """Commit this thread's transaction, if one is open."""
-        handle = self._handle()
-        if not handle.in_transaction:
+        handle: _Handle | None = getattr(self._local, "handle", None)
+        if handle is None or not handle.in_transaction:
             return
         from sqlglot import exp
 
@@ -422,8 +437,8 @@ class Adapter(abc.ABC):
 
     def rollback(self) -> None:
         """Roll back this thread's transaction, if one is open; never raises."""
-        handle = self._handle()
-        if not handle.in_transaction:
+        handle: _Handle | None = getattr(self._local, "handle", None)
+        if handle is None or not handle.in_transaction:
             return
         from sqlglot import exp
 
@@ -531,14 +546,14 @@ class Adapter(abc.ABC):
 
     # -- schemas -------------------------------------------------------------------------------
 
-    def create_schema(self, schema: SchemaRef) -> None:
-        """Create a schema if it does not exist."""
+    def create_schema(self, schema: SchemaRef | Relation) -> None:
+        """Create a schema if it does not exist (a relation stands for its schema)."""
         from sqlglot import exp
 
         self._run(exp.Create(this=self._schema_table(schema), kind="SCHEMA", exists=True))
 
-    def drop_schema(self, schema: SchemaRef) -> None:
-        """Drop a schema and everything in it, if it exists."""
+    def drop_schema(self, schema: SchemaRef | Relation) -> None:
+        """Drop a schema and everything in it, if it exists (a relation stands for its schema)."""
         from sqlglot import exp
 
         cascade = self.capabilities.drop_cascade
@@ -905,9 +920,11 @@ class Adapter(abc.ABC):
             catalog=ident(database) if database and relation.schema else None,
         )
 
-    def _schema_table(self, schema: SchemaRef) -> exp.Table:
+    def _schema_table(self, schema: SchemaRef | Relation) -> exp.Table:
         from sqlglot import exp
 
+        if isinstance(schema, Relation):
+            schema = SchemaRef.of(schema)
         catalog = schema.database if self.capabilities.catalogs else None
         return exp.Table(db=ident(schema.schema), catalog=ident(catalog) if catalog else None)
 
@@ -929,12 +946,14 @@ class Adapter(abc.ABC):
 
 
 def ident(name: str) -> exp.Identifier:
+    """An identifier; `_to_sql` quotes every identifier it renders."""
     from sqlglot import exp
 
     return exp.Identifier(this=name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
+    """A column reference, optionally qualified by a table alias."""
     from sqlglot import exp
 
     return exp.Column(this=ident(name), table=ident(table) if table else None)
@@ -968,21 +987,3 @@ def _redacted(expr: exp.Expression) -> exp.Expression:
     if not any(True for _ in expr.find_all(exp.Values)):
         return expr
     return expr.transform(lambda n: raw("VALUES (...)") if isinstance(n, exp.Values) else n)
-
-
-__all__ = [
-    "DEST_ALIAS",
-    "SOURCE_ALIAS",
-    "Adapter",
-    "AdapterResponse",
-    "Capabilities",
-    "Column",
-    "CommentStyle",
-    "Credentials",
-    "DBAPIConnection",
-    "DBAPICursor",
-    "InsertOverwrite",
-    "ResultTable",
-    "SchemaRef",
-    "SqlFragment",
-]

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
@@ -141,6 +142,17 @@ class DuckDBAdapter(Adapter):
         default_incremental_strategy="delete+insert",
     )
     credentials: ClassVar[type[Credentials]] = DuckDBCredentials
+    # dbt-duckdb inherits SQLAdapter's names; these are how DuckDB reports them.
+    seed_type_names: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "integer": "INTEGER",
+            "number": "DOUBLE",
+            "boolean": "BOOLEAN",
+            "date": "DATE",
+            "datetime": "TIMESTAMP",
+            "text": "VARCHAR",
+        }
+    )
     creds: DuckDBCredentials
 
     def __init__(self, creds: Credentials) -> None:

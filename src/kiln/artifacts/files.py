@@ -17,9 +17,18 @@ import msgspec
 
 from kiln.errors import ArtifactError, Location
 
+
+def _encode_extra(value: object) -> object:
+    # Paths reach artifacts through CLI args (`--project-dir`, `--state`); dbt writes them
+    # as strings. Anything else non-JSON is a bug in the caller and is reported as such.
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable: {value!r}")
+
+
 # msgspec keeps dict insertion order; the converters build every record in dbt's field order
 # and sort every id-keyed collection, which is what makes the output deterministic.
-_ENCODER = msgspec.json.Encoder()
+_ENCODER = msgspec.json.Encoder(enc_hook=_encode_extra)
 
 
 def write_json_atomic(path: str | os.PathLike[str], document: Mapping[str, Any]) -> Path:

@@ -53,9 +53,11 @@ def _found_line(ws: Workspace) -> None:
 def _write_manifest(ws: Workspace) -> None:
     from kiln.artifacts import write_manifest
 
+    ws.manifest.selectors = _selectors_raw(ws)
     write_manifest(ws.target_dir / "manifest.json", ws.manifest,
-                   invocation_id=ws.invocation_id, adapter_type=ws.target.type,
-                   selectors=_selectors_raw(ws))
+                   invocation_id=ws.invocation_id, generated_at=_utcnow(),
+                   invocation_started_at=ws.started_at, adapter_type=ws.target.type,
+                   project_root=str(ws.project.root))
 
 
 def _selectors_raw(ws: Workspace) -> dict[str, Any]:
@@ -96,7 +98,14 @@ def _write_run_results(ws: Workspace, results: list[NodeResult], elapsed: float)
 
     write_run_results(ws.target_dir / "run_results.json", results,
                       invocation_id=ws.invocation_id, elapsed_time=elapsed,
+                      generated_at=_utcnow(), invocation_started_at=ws.started_at,
                       args={"which": ws.invocation.command, **ws.invocation.raw_args})
+
+
+def _utcnow() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -248,7 +257,7 @@ def do_debug(inv: Invocation) -> int:
     info(f"  adapter type: {target.type}, target: {target.name}, schema: {target.schema}")
     from kiln.adapters.registry import create_adapter
 
-    adapter = create_adapter(target.credentials, target)
+    adapter = create_adapter(target.credentials)
     try:
         adapter.execute("select 1 as ok", fetch=True)
     except KilnError as exc:

@@ -78,7 +78,7 @@ def _relation_type(node: Node) -> str | None:
 def _include_database(ws: Workspace) -> bool:
     from kiln.adapters.registry import load_adapter_class
 
-    return bool(load_adapter_class(ws.target.type).include_database_in_names)
+    return bool(load_adapter_class(ws.target.type).capabilities.catalogs)
 
 
 class Compiler:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kiln.adapters.base import SchemaRef
 from kiln.errors import KilnError
 from kiln.events.bus import Level, emit
 from kiln.events.format import describe_model, progress_line
@@ -105,7 +106,7 @@ class NodeRunner:
         t_compile = _now()
         sql = self.compiler.compile(node, is_incremental=incremental)
         compiled_at = _now()
-        self.adapter.create_schema(relation)
+        self.adapter.create_schema(SchemaRef.of(relation))
         req = BuildRequest(
             node_id=node.unique_id, relation=relation, sql=sql, config=node.config,
             full_refresh=full_refresh, incremental=incremental,
@@ -120,7 +121,7 @@ class NodeRunner:
         started = _now()
         response = builder(self.adapter, req)
         return NodeResult(
-            unique_id=node.unique_id, status="success", message=response.message_text(),
+            unique_id=node.unique_id, status="success", message=response.message,
             adapter_response=response.to_dict(), compiled_code=sql,
             relation_name=node.relation_name,
             timing=[Timing("compile", t_compile, compiled_at), Timing("execute", started, _now())],
@@ -143,7 +144,7 @@ class NodeRunner:
                          delimiter=str(node.config.get("delimiter") or ","),
                          type_names=self.adapter.seed_type_names)
         relation = self._relation(node)
-        self.adapter.create_schema(relation)
+        self.adapter.create_schema(SchemaRef.of(relation))
         req = BuildRequest(
             node_id=node.unique_id, relation=relation, sql="", config=node.config,
             full_refresh=self._full_refresh(node), incremental=False,
@@ -172,9 +173,9 @@ class NodeRunner:
 
         relation = self._relation(node)
         sql = self.compiler.compile(node)
-        self.adapter.create_schema(relation)
+        self.adapter.create_schema(SchemaRef.of(relation))
         response = build_snapshot(self.adapter, relation, sql, node.config)
-        return NodeResult(node.unique_id, "success", response.message_text(),
+        return NodeResult(node.unique_id, "success", response.message,
                           adapter_response=response.to_dict(), compiled_code=sql,
                           relation_name=node.relation_name)
 

@@ -97,7 +97,7 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
 
     scheduler = Scheduler(build_waits(ws, ids, command), run_one, skip_one,
                           ws.target.threads, ws.invocation.fail_fast, ids,
-                          on_cancel=adapter.cancel_open)
+                          on_cancel=lambda: None if adapter.cancel_open() else None)
     t0 = time.perf_counter()
     interrupted = False
     try:

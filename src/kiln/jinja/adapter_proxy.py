@@ -52,7 +52,9 @@ class JinjaAdapter:
     def list_relations_without_caching(self, schema_relation: Relation) -> list[Any]:
         if self._adapter is None:
             return []
-        return list(self._adapter.list_relations(schema_relation.database, schema_relation.schema))
+        from kiln.adapters.base import SchemaRef
+
+        return list(self._adapter.list_relations(SchemaRef.of(schema_relation)))
 
     def execute(self, sql: str, auto_begin: bool = False, fetch: bool = False) -> tuple[Any, Table]:
         if self._adapter is None:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kiln.errors import CompilationError, KilnError, did_you_mean
-from kiln.materialize.table import build_table, replace_with_table, run_hooks
+from kiln.materialize.table import (
+    build_table,
+    replace_with_table,
+    run_hooks,
+    should_full_refresh,
+)
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter, AdapterResponse, Column
@@ -50,6 +55,7 @@ class SchemaChange:
 
     @property
     def changed(self) -> bool:
+        """Whether anything differs."""
         return bool(self.added or self.removed or self.retyped)
 
     @classmethod
@@ -61,7 +67,7 @@ class SchemaChange:
         for column in source:
             old = target_by_name.get(column.name.casefold())
             if old is not None and old.data_type.upper() != column.data_type.upper():
-                retyped.append(column.__class__(old.name, column.data_type, column.quote_char))
+                retyped.append(replace(column, name=old.name))
         return cls(
             added=tuple(c for c in source if c.name.casefold() not in target_by_name),
             removed=tuple(c for c in target if c.name.casefold() not in source_names),
@@ -69,6 +75,7 @@ class SchemaChange:
         )
 
     def describe(self) -> str:
+        """The differences, as dbt logs them."""
         return (
             f"Source columns not in target: {[c.name for c in self.added]}; "
             f"target columns not in source: {[c.name for c in self.removed]}; "
@@ -87,7 +94,7 @@ def build_incremental(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
     strategy = resolve_strategy(adapter, req.config)
     target = req.relation.incorporate(type="table")
     existing = adapter.get_relation(target.database, target.schema, target.identifier)
-    if not req.incremental or req.full_refresh or existing is None or existing.is_view:
+    if not req.incremental or should_full_refresh(req) or existing is None or existing.is_view:
         return build_table(adapter, req)
     staging = adapter.temp_relation(target)
     try:

@@ -48,6 +48,12 @@ def replace_with_table(adapter: Adapter, target: Relation, sql: str) -> AdapterR
     return response
 
 
+def should_full_refresh(req: BuildRequest) -> bool:
+    """dbt's rule: a node's `full_refresh` config, when set, overrides `--full-refresh`."""
+    configured = req.config.get("full_refresh")
+    return req.full_refresh if configured is None else bool(configured)
+
+
 def run_hooks(adapter: Adapter, hooks: Sequence[str]) -> None:
     """Run rendered hook SQL in order, skipping empty ones."""
     for hook in hooks:

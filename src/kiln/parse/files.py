@@ -35,7 +35,8 @@ class SourceFile:
 
 def checksum_text(text: str) -> str:
     """sha256 of a file's text, as dbt records `checksum.checksum`."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # dbt hashes the text without surrounding whitespace, so a trailing newline is no change
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
 def discover(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[SourceFile]:

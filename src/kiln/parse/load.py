@@ -41,7 +41,7 @@ class Workspace:
         if self.adapter is None:
             from kiln.adapters.registry import create_adapter
 
-            self.adapter = create_adapter(self.target.credentials, self.target)
+            self.adapter = create_adapter(self.target.credentials)
             self.factory.adapter = self.adapter
         return self.adapter
 
@@ -73,7 +73,7 @@ def load_workspace(inv: Invocation) -> Workspace:
     from kiln.parse.cache import parse_with_cache
 
     manifest = parse_with_cache(factory, target_dir, use_cache=inv.partial_parse,
-                                include_database=adapter_cls.include_database_in_names)
+                                include_database=adapter_cls.capabilities.catalogs)
     ws = Workspace(inv, project, target, manifest, Graph.from_manifest(manifest), factory,
                    target_dir, log_dir, invocation_id, started)
     factory.graph_provider = lambda: _graph_context(ws)

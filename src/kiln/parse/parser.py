@@ -214,7 +214,7 @@ class ProjectParser:
             fqn = [self.package, *file.folder_parts, name]
             node = self._new_node("snapshot", file, name, fqn, body,
                                   path=f"{file.resource_path}/{name}.sql")
-            node.checksum = checksum_text(body)
+            node.checksum = file.checksum
             self._extract(node, file, text=body)
             self._add_node(node, file)
 
@@ -324,12 +324,13 @@ class ProjectParser:
         unrendered: dict[str, Any] = {}
         tree = self.project.config_trees.get(tree_key) or {}
         path = node.fqn if node.resource_type != "analysis" else [node.fqn[0], *node.fqn[2:]]
+        # unrendered_config keeps each key as last written (dbt does not accumulate it)
         for level in tree_configs(tree, path):
             merge_config(config, self._render_values(level))
-            merge_config(unrendered, level)
+            unrendered.update(level)
         for layer in (yml_config, file_config):
             merge_config(config, layer)
-            merge_config(unrendered, layer)
+            unrendered.update(layer)
         return config, unrendered
 
     def _render_values(self, level: dict[str, Any]) -> dict[str, Any]:

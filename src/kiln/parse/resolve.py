@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from kiln.adapters.relation import Relation
 from kiln.errors import Location, ParseError, did_you_mean
 from kiln.jinja.environment import render_string
+from kiln.jinja.macros import BUILTIN_PACKAGE
 from kiln.manifest.graph import Graph
 from kiln.manifest.nodes import Exposure, Node, RefCall, SourceDefinition
 from kiln.parse.generic_tests import GenericTestTarget, build_generic_test
@@ -220,7 +221,9 @@ class Resolver:
                 "or install the package that provides it",
                 location=Location(file.path),
             )
-        node.depends_on_macros = [macro.unique_id, "macro.dbt.get_where_subquery"]
+        node.depends_on_macros = [macro.unique_id]
+        if "get_where_subquery" in macro.macro_sql or macro.package != BUILTIN_PACKAGE:
+            node.depends_on_macros.append("macro.dbt.get_where_subquery")
         node.attached_node = None
         if test.unique_id in self.manifest.nodes:
             return  # dbt keeps the first of two identical test definitions

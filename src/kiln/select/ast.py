@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final, Literal, TypeAlias
 
 
-class IndirectSelection(str, enum.Enum):
+class IndirectSelection(enum.StrEnum):
     """How tests attached to selected nodes join the selection (dbt's four modes)."""
 
     EAGER = "eager"

@@ -48,9 +48,7 @@ def render_caret(source: str, span: Span) -> str:
     return f"  {line}\n  {' ' * col}{'^' * width}"
 
 
-def error_at(
-    message: str, source: str, span: Span, *, origin: str | None = None
-) -> SelectionError:
+def error_at(message: str, source: str, span: Span, *, origin: str | None = None) -> SelectionError:
     """A `SelectionError` whose message shows `source` with a caret under `span`.
 
     Args:

@@ -32,7 +32,7 @@ _FILE_SUFFIXES = (".sql", ".py", ".csv")
 _PATH_SEPARATORS = tuple({"/", os.sep, os.altsep or "/"})
 
 
-class TokenKind(str, enum.Enum):
+class TokenKind(enum.StrEnum):
     """The kinds of token in a selection expression."""
 
     TEXT = "text"
@@ -159,6 +159,10 @@ class _Parser:
     def peek(self, ahead: int) -> Token:
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
+    def at(self, *kinds: TokenKind) -> bool:
+        """Whether the current token is of one of `kinds`."""
+        return self.tok.kind in kinds
+
     def advance(self) -> Token:
         token = self.tok
         self.pos = min(self.pos + 1, len(self.tokens) - 1)
@@ -169,12 +173,12 @@ class _Parser:
 
     def parse(self) -> Node:
         self.skip_space()
-        if self.tok.kind is TokenKind.EOF:
+        if self.at(TokenKind.EOF):
             raise self.error("empty selection expression", (0, len(self.source)))
         items = [self.parse_intersection()]
-        while self.skip_space() and self.tok.kind is not TokenKind.EOF:
+        while self.skip_space() and not self.at(TokenKind.EOF):
             items.append(self.parse_intersection())
-        if self.tok.kind is not TokenKind.EOF:
+        if not self.at(TokenKind.EOF):
             raise self.error(f"unexpected {self.tok.text!r}", (self.tok.start, self.tok.end))
         if len(items) == 1:
             return items[0]
@@ -182,16 +186,16 @@ class _Parser:
 
     def skip_space(self) -> bool:
         skipped = False
-        while self.tok.kind is TokenKind.SPACE:
+        while self.at(TokenKind.SPACE):
             self.advance()
             skipped = True
         return skipped
 
     def parse_intersection(self) -> Node:
         items: list[Node] = [self.parse_atom()]
-        while self.tok.kind is TokenKind.COMMA:
+        while self.at(TokenKind.COMMA):
             comma = self.advance()
-            if self.tok.kind in _ATOM_ENDS:
+            if self.at(*_ATOM_ENDS):
                 raise self.error("expected a selector after ','", (comma.end, comma.end))
             items.append(self.parse_atom())
         if len(items) == 1:
@@ -200,12 +204,12 @@ class _Parser:
 
     def parse_atom(self) -> Criterion:
         start = self.tok.start
-        at = self.tok.kind is TokenKind.AT
+        at = self.at(TokenKind.AT)
         if at:
             self.advance()
         parents = self.parse_parents()
-        if self.tok.kind is not TokenKind.TEXT:
-            what = "end of expression" if self.tok.kind is TokenKind.EOF else repr(self.tok.text)
+        if not self.at(TokenKind.TEXT):
+            what = "end of expression" if self.at(TokenKind.EOF) else repr(self.tok.text)
             raise self.error(f"expected a selector, found {what}", (self.tok.start, self.tok.end))
         text = self.advance()
         children, children_span = self.parse_children()
@@ -214,17 +218,25 @@ class _Parser:
             raise self.error(message, children_span)
         method, args, value, value_span = self.split_criterion(text)
         return Criterion(
-            method, args, value, parents, children, at, (start, self.tokens[self.pos - 1].end),
-            value_span=value_span, source=self.source, origin=self.origin,
+            method,
+            args,
+            value,
+            parents,
+            children,
+            at,
+            (start, self.tokens[self.pos - 1].end),
+            value_span=value_span,
+            source=self.source,
+            origin=self.origin,
         )
 
     def parse_parents(self) -> Depth | None:
-        if self.tok.kind is TokenKind.PLUS:
+        if self.at(TokenKind.PLUS):
             self.advance()
             return ALL
         # `2+x` is a depth, but `2+` alone is the model named "2" with its children
         if (
-            self.tok.kind is TokenKind.TEXT
+            self.at(TokenKind.TEXT)
             and self.tok.text.isdigit()
             and self.peek(1).kind is TokenKind.PLUS
             and self.peek(2).kind is TokenKind.TEXT
@@ -235,18 +247,18 @@ class _Parser:
         return None
 
     def parse_children(self) -> tuple[Depth | None, Span]:
-        if self.tok.kind is not TokenKind.PLUS:
+        if not self.at(TokenKind.PLUS):
             return None, (0, 0)
         plus = self.advance()
         depth: Depth = ALL
         end = plus.end
-        if self.tok.kind is TokenKind.TEXT:
+        if self.at(TokenKind.TEXT):
             digits = self.advance()
             if not digits.text.isdigit():
                 message = f"invalid depth {digits.text!r} after '+': expected a number"
                 raise self.error(message, (digits.start, digits.end))
             depth, end = int(digits.text), digits.end
-        if self.tok.kind not in _ATOM_ENDS:
+        if not self.at(*_ATOM_ENDS):
             raise self.error(f"unexpected {self.tok.text!r}", (self.tok.start, self.tok.end))
         return depth, (plus.start, end)
 
@@ -262,18 +274,37 @@ class _Parser:
         return name, tuple(args), text[colon + 1 :], (base + colon + 1, token.end)
 
     def check_method(self, name: str, args: list[str], base: int) -> None:
-        name_span = (base, base + len(name))
-        if not name:
-            raise self.error("expected a method name before ':'", name_span)
-        if name not in METHOD_NAMES or not _IDENTIFIER.fullmatch(name):
-            raise self.error(unknown_choice("selection method", name, METHOD_NAMES), name_span)
-        args_span = (name_span[1], name_span[1] + sum(len(a) + 1 for a in args))
-        if args and name not in METHODS_WITH_ARGS:
-            raise self.error(f"method {name!r} takes no '.' arguments", args_span)
-        if not args and name in METHODS_WITH_ARGS:
-            raise self.error(f"method {name!r} needs a key, e.g. {name}.materialized:", name_span)
-        if any(not arg for arg in args):
-            raise self.error(f"empty argument in '{name}.{'.'.join(args)}'", args_span)
+        problem = method_problem(name, args)
+        if problem is not None:
+            message, about_args = problem
+            end = base + len(name)
+            span = (end, end + sum(len(a) + 1 for a in args)) if about_args else (base, end)
+            raise self.error(message, span)
+
+
+def method_problem(name: str, args: Sequence[str]) -> tuple[str, bool] | None:
+    """What is wrong with a method name and its dotted arguments, if anything.
+
+    Returns:
+        None when valid, else the message and whether it is about the arguments
+        (rather than the name).
+
+    Example:
+        >>> method_problem("tag", ())
+        >>> method_problem("tag", ("x",))
+        ("method 'tag' takes no '.' arguments", True)
+    """
+    if not name:
+        return "expected a method name before ':'", False
+    if name not in METHOD_NAMES or not _IDENTIFIER.fullmatch(name):
+        return unknown_choice("selection method", name, METHOD_NAMES), False
+    if args and name not in METHODS_WITH_ARGS:
+        return f"method {name!r} takes no '.' arguments", True
+    if not args and name in METHODS_WITH_ARGS:
+        return f"method {name!r} needs a key, e.g. {name}.materialized:table", False
+    if any(not arg for arg in args):
+        return f"empty argument in '{'.'.join((name, *args))}'", True
+    return None
 
 
 def _start(node: Node) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from kiln import DBT_COMPAT_VERSION, __version__
 from kiln.errors import IncompatibleArtifactError, Location
+from kiln.execute.result import Timing
 
 # An upgrade turns an artifact of schema version N into one of version N + 1.
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
@@ -110,6 +111,32 @@ def artifact_metadata(
             None if invocation_started_at is None else format_timestamp(invocation_started_at)
         ),
         "env": {**(env or {}), KILN_VERSION_ENV_KEY: __version__},
+    }
+
+
+def timing_info(timing: Timing) -> dict[str, Any]:
+    """A `TimingInfo` record (run results v6, sources v3)."""
+    return {
+        "name": timing.name,
+        "started_at": timing.started_at,
+        "completed_at": timing.completed_at,
+    }
+
+
+def freshness_threshold(freshness: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A `FreshnessThreshold` record (manifest v12 sources, sources v3 `criteria`).
+
+    dbt always writes both thresholds; an unset one is a `Time` record of nulls.
+
+    Example:
+        >>> freshness_threshold({"warn_after": {"count": 1, "period": "day"}})["error_after"]
+        {'count': None, 'period': None}
+    """
+    values = dict(freshness or {})
+    return {
+        "warn_after": {"count": None, "period": None, **(values.get("warn_after") or {})},
+        "error_after": {"count": None, "period": None, **(values.get("error_after") or {})},
+        "filter": values.get("filter"),
     }
 
 

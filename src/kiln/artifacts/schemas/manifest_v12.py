@@ -23,6 +23,7 @@ from kiln.artifacts.schemas.base import (
     artifact_metadata,
     check_and_upgrade,
     format_iso,
+    freshness_threshold,
     with_schema_version,
 )
 from kiln.errors import ArtifactError, did_you_mean
@@ -120,8 +121,9 @@ _COLUMN_DEFAULTS: Final[dict[str, Any]] = {
     "doc_blocks": [],
 }
 
+# config() calls may spell hooks with an underscore; dbt stores them dashed.
+_CONFIG_KEY_ALIASES: Final = {"pre_hook": "pre-hook", "post_hook": "post-hook"}
 _HOOK_DEFAULTS: Final[dict[str, Any]] = {"sql": "", "transaction": True, "index": None}
-_TIME_DEFAULTS: Final[dict[str, Any]] = {"count": None, "period": None}
 _SOURCE_QUOTING: Final[dict[str, Any]] = dict.fromkeys(
     ("database", "schema", "identifier", "column")
 )
@@ -159,8 +161,7 @@ def node_config(resource_type: str, config: Mapping[str, Any]) -> dict[str, Any]
         >>> node_config("seed", {"tags": "raw", "post_hook": "grant select"})["post-hook"]
         [{'sql': 'grant select', 'transaction': True, 'index': None}]
     """
-    # config() calls may spell hooks with an underscore; dbt stores them dashed.
-    values = {key.replace("_hook", "-hook"): value for key, value in config.items()}
+    values = {_CONFIG_KEY_ALIASES.get(key, key): value for key, value in config.items()}
     out = with_defaults(CONFIG_DEFAULTS[resource_type], values)
     out["tags"] = _as_list(out.get("tags"))
     for key in ("pre-hook", "post-hook"):
@@ -380,20 +381,9 @@ def node_v12(node: Node, context: _Context) -> dict[str, Any]:
 # --- sources, macros, docs, exposures --------------------------------------------------------
 
 
-def _freshness(freshness: Mapping[str, Any] | None) -> dict[str, Any]:
-    # dbt always writes a FreshnessThreshold; "no freshness" is two empty Time records.
-    values = dict(freshness or {})
-    return {
-        "warn_after": with_defaults(_TIME_DEFAULTS, values.get("warn_after") or {}),
-        "error_after": with_defaults(_TIME_DEFAULTS, values.get("error_after") or {}),
-        "filter": values.get("filter"),
-    }
-
-
-def source_v12(source: SourceDefinition) -> dict[str, Any]:
-    """One entry of `sources`."""
-    freshness = _freshness(source.freshness)
-    config_defaults = {
+def _source_config(source: SourceDefinition, freshness: dict[str, Any]) -> dict[str, Any]:
+    # dbt copies the table-level properties into the source's config before applying it.
+    defaults = {
         "enabled": True,
         "event_time": None,
         "freshness": freshness,
@@ -403,6 +393,12 @@ def source_v12(source: SourceDefinition) -> dict[str, Any]:
         "tags": list(source.tags),
         "static_analysis": None,
     }
+    return with_defaults(defaults, source.config)
+
+
+def source_v12(source: SourceDefinition) -> dict[str, Any]:
+    """One entry of `sources`."""
+    freshness = freshness_threshold(source.freshness)
     return {
         "database": source.database,
         "schema": source.schema,
@@ -427,7 +423,7 @@ def source_v12(source: SourceDefinition) -> dict[str, Any]:
         "meta": dict(source.meta),
         "source_meta": dict(source.source_meta),
         "tags": list(source.tags),
-        "config": with_defaults(config_defaults, source.config),
+        "config": _source_config(source, freshness),
         "patch_path": None,
         "unrendered_config": dict(source.unrendered_config),
         "relation_name": source.relation_name,
@@ -512,7 +508,7 @@ def exposure_v12(exposure: Exposure) -> dict[str, Any]:
 def to_manifest_v12(
     manifest: Manifest,
     *,
-    invocation_id: str,
+    invocation_id: str | None,
     generated_at: datetime,
     adapter_type: str | None = None,
     env: Mapping[str, str] | None = None,

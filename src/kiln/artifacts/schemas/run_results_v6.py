@@ -15,10 +15,11 @@ from kiln.artifacts.schemas.base import (
     Upgrade,
     artifact_metadata,
     check_and_upgrade,
+    timing_info,
     with_schema_version,
 )
 from kiln.errors import ArtifactError, did_you_mean
-from kiln.execute.result import NodeResult, Timing
+from kiln.execute.result import NodeResult
 
 SCHEMA: Final = SchemaVersion("run-results", 6)
 
@@ -28,15 +29,6 @@ STATUSES: Final = frozenset(
     | {"pass", "fail", "warn"}
     | {"runtime error"}
 )
-
-
-def timing_v6(timing: Timing) -> dict[str, Any]:
-    """One `TimingInfo` record."""
-    return {
-        "name": timing.name,
-        "started_at": timing.started_at,
-        "completed_at": timing.completed_at,
-    }
 
 
 def _batch_results(batch_results: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -62,7 +54,7 @@ def result_v6(result: NodeResult) -> dict[str, Any]:
         )
     return {
         "status": result.status,
-        "timing": [timing_v6(t) for t in result.timing],
+        "timing": [timing_info(t) for t in result.timing],
         "thread_id": result.thread_id,
         "execution_time": result.execution_time,
         "adapter_response": dict(result.adapter_response),
