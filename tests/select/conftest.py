@@ -12,6 +12,7 @@ from kiln.manifest.graph import Graph
 from kiln.manifest.nodes import Manifest
 from kiln.select import select_nodes
 
+
 @pytest.fixture(scope="session")
 def shop() -> Manifest:
     """The conformance project `shop` as a manifest."""

@@ -1,9 +1,9 @@
 """Factories for selection tests: records shaped as the parser makes them, in one line each.
 
-    make_manifest(
-        make_model("stg_orders", folder="staging", depends_on=["seed.shop.orders"]),
-        make_test("unique_stg_orders_order_id", "e3b841c71a", on="stg_orders"),
-    )
+make_manifest(
+    make_model("stg_orders", folder="staging", depends_on=["seed.shop.orders"]),
+    make_test("unique_stg_orders_order_id", "e3b841c71a", on="stg_orders"),
+)
 """
 
 from __future__ import annotations

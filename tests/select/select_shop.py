@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kiln.manifest.nodes import Manifest
 from select_factories import (
     make_analysis,
     make_exposure,
@@ -25,6 +24,8 @@ from select_factories import (
     make_source,
     make_test,
 )
+
+from kiln.manifest.nodes import Manifest
 
 CONFORMANCE = Path(
     os.environ.get(
@@ -87,7 +88,9 @@ def _m(name: str) -> str:
 
 
 def _staging(name: str, seed: str | None, source: str | None, tags: tuple[str, ...] = ()) -> Any:
-    deps = ([f"seed.shop.{seed}"] if seed else []) + ([f"source.shop.raw.{source}"] if source else [])
+    deps = ([f"seed.shop.{seed}"] if seed else []) + (
+        [f"source.shop.raw.{source}"] if source else []
+    )
     return make_model(
         name, folder="staging", depends_on=deps, tags=("staging", *tags), patch=STAGING_YML
     )
@@ -243,9 +246,7 @@ TEST_CONFIGS: dict[str, dict[str, Any]] = {
     },
     "legacy_payment_methods": {"severity": "warn"},
     "non_negative_stg_payments_amount": {"tags": ["critical"]},
-    "relationships_fct_orders_customer_id__customer_id__ref_dim_customers_": {
-        "tags": ["critical"]
-    },
+    "relationships_fct_orders_customer_id__customer_id__ref_dim_customers_": {"tags": ["critical"]},
 }
 
 

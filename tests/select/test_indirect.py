@@ -1,8 +1,8 @@
 """Indirect selection of tests, mode by mode, on a small graph.
 
-    src ──▶ a ──▶ b        t_a: a           t_ab: a, b
-            │              t_src_a: src, a  t_bc: b, c
-            └───▶ c
+src ──▶ a ──▶ b        t_a: a           t_ab: a, b
+        │              t_src_a: src, a  t_bc: b, c
+        └───▶ c
 """
 
 from __future__ import annotations

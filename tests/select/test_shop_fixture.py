@@ -53,5 +53,7 @@ def test_selectors_match_the_project_file() -> None:
 @needs_goldens
 def test_every_node_file_exists_in_the_project(shop: Manifest) -> None:
     records = [*shop.nodes.values(), *shop.sources.values(), *shop.exposures.values()]
-    missing = {r.original_file_path for r in records if not (PROJECT / r.original_file_path).exists()}
+    missing = {
+        r.original_file_path for r in records if not (PROJECT / r.original_file_path).exists()
+    }
     assert missing == set()

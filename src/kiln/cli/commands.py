@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln import DBT_COMPAT_VERSION, __version__
-from kiln.errors import KilnError, SelectionError
+from kiln.errors import KilnError
 from kiln.events.bus import Level, emit, info
 from kiln.invocation import Invocation
 
@@ -32,18 +33,17 @@ def _add_file_log(ws: Workspace) -> None:
     from kiln.events.bus import get_bus
     from kiln.events.sinks import TextFileSink
 
-    try:
+    with contextlib.suppress(OSError):
         get_bus().add(TextFileSink(ws.log_dir / "dbt.log"))
-    except OSError:
-        pass
 
 
 def _found_line(ws: Workspace) -> None:
     from collections import Counter
 
     kinds = Counter(n.resource_type for n in ws.manifest.nodes.values())
-    parts = [f"{n} {t}{'s' if n != 1 and not t.endswith('s') else ''}"
-             for t, n in sorted(kinds.items())]
+    parts = [
+        f"{n} {t}{'s' if n != 1 and not t.endswith('s') else ''}" for t, n in sorted(kinds.items())
+    ]
     parts.append(f"{len(ws.manifest.sources)} sources")
     parts.append(f"{len(ws.manifest.exposures)} exposures")
     parts.append(f"{len(ws.manifest.macros)} macros")
@@ -54,10 +54,15 @@ def _write_manifest(ws: Workspace) -> None:
     from kiln.artifacts import write_manifest
 
     ws.manifest.selectors = _selectors_raw(ws)
-    write_manifest(ws.target_dir / "manifest.json", ws.manifest,
-                   invocation_id=ws.invocation_id, generated_at=_utcnow(),
-                   invocation_started_at=ws.started_at, adapter_type=ws.target.type,
-                   project_root=str(ws.project.root))
+    write_manifest(
+        ws.target_dir / "manifest.json",
+        ws.manifest,
+        invocation_id=ws.invocation_id,
+        generated_at=_utcnow(),
+        invocation_started_at=ws.started_at,
+        adapter_type=ws.target.type,
+        project_root=str(ws.project.root),
+    )
 
 
 def _selectors_raw(ws: Workspace) -> dict[str, Any]:
@@ -75,11 +80,16 @@ def _select(ws: Workspace, default_types: tuple[str, ...] | None = None) -> froz
 
     inv = ws.invocation
     return select_nodes(
-        ws.manifest, ws.graph, select=inv.select or None, exclude=inv.exclude or None,
-        selector=inv.selector, selectors=_selectors_raw(ws),
+        ws.manifest,
+        ws.graph,
+        select=inv.select or None,
+        exclude=inv.exclude or None,
+        selector=inv.selector,
+        selectors=_selectors_raw(ws),
         resource_types=inv.resource_types or default_types,
         exclude_resource_types=inv.exclude_resource_types or None,
-        indirect_selection=inv.indirect_selection, state=_state(ws),
+        indirect_selection=inv.indirect_selection,
+        state=_state(ws),
     )
 
 
@@ -96,10 +106,15 @@ def _state(ws: Workspace) -> Any:
 def _write_run_results(ws: Workspace, results: list[NodeResult], elapsed: float) -> None:
     from kiln.artifacts import write_run_results
 
-    write_run_results(ws.target_dir / "run_results.json", results,
-                      invocation_id=ws.invocation_id, elapsed_time=elapsed,
-                      generated_at=_utcnow(), invocation_started_at=ws.started_at,
-                      args={"which": ws.invocation.command, **ws.invocation.raw_args})
+    write_run_results(
+        ws.target_dir / "run_results.json",
+        results,
+        invocation_id=ws.invocation_id,
+        elapsed_time=elapsed,
+        generated_at=_utcnow(),
+        invocation_started_at=ws.started_at,
+        args={"which": ws.invocation.command, **ws.invocation.raw_args},
+    )
 
 
 def _utcnow() -> Any:
@@ -122,14 +137,16 @@ def do_parse(inv: Invocation) -> int:
 
 def do_ls(inv: Invocation) -> int:
     from kiln.cli.listing import list_lines
-
     from kiln.events.bus import get_bus
 
     ws = _load_quiet(inv)
     selected = _select(ws)
     if not selected:
-        emit("NoNodesSelected", Level.WARN,
-             "No nodes selected! Nothing to do. Check your selection arguments.")
+        emit(
+            "NoNodesSelected",
+            Level.WARN,
+            "No nodes selected! Nothing to do. Check your selection arguments.",
+        )
         return 0
     for line in list_lines(ws, selected, inv.output, inv.output_keys):
         emit("ListCmdOut", Level.INFO, line, raw=True)
@@ -152,8 +169,11 @@ def _run_task(inv: Invocation, command: str) -> int:
     selected = _select(ws)
     ids = runnable_ids(ws, selected, command)
     if not ids:
-        emit("NoNodesSelected", Level.WARN,
-             "Nothing to do. Try checking your model configs and model specification args")
+        emit(
+            "NoNodesSelected",
+            Level.WARN,
+            "Nothing to do. Try checking your model configs and model specification args",
+        )
         _write_run_results(ws, [], 0.0)
         return 0
     adapter = ws.open_adapter()
@@ -185,8 +205,11 @@ def _execute_with_hooks(ws: Workspace, adapter: Any, ids: list[str], command: st
 def _exposure_results(ws: Workspace, selected: frozenset[str]) -> list[NodeResult]:
     from kiln.execute.result import NodeResult
 
-    return [NodeResult(uid, "no-op", "NO-OP") for uid in sorted(selected)
-            if uid in ws.manifest.exposures]
+    return [
+        NodeResult(uid, "no-op", "NO-OP")
+        for uid in sorted(selected)
+        if uid in ws.manifest.exposures
+    ]
 
 
 def do_run(inv: Invocation) -> int:

@@ -43,8 +43,11 @@ def init_project(parent: Path, name: str, skip_profile: bool) -> int:
     if not name.isidentifier():
         from kiln.events.bus import Level, emit
 
-        emit("InitError", Level.ERROR, f"'{name}' is not a valid project name "
-             "(use letters, digits and underscores)")
+        emit(
+            "InitError",
+            Level.ERROR,
+            f"'{name}' is not a valid project name (use letters, digits and underscores)",
+        )
         return 2
     root = parent / name
     if root.exists():

@@ -9,12 +9,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiln.parse.load import Workspace
 
-DEFAULT_JSON_KEYS = ("name", "resource_type", "package_name", "original_file_path",
-                     "unique_id", "alias", "config", "tags", "depends_on")
+DEFAULT_JSON_KEYS = (
+    "name",
+    "resource_type",
+    "package_name",
+    "original_file_path",
+    "unique_id",
+    "alias",
+    "config",
+    "tags",
+    "depends_on",
+)
 
 
-def list_lines(ws: Workspace, selected: frozenset[str], output: str,
-               keys: tuple[str, ...]) -> Iterator[str]:
+def list_lines(
+    ws: Workspace, selected: frozenset[str], output: str, keys: tuple[str, ...]
+) -> Iterator[str]:
     """One line per selected node, sorted like dbt (by unique id)."""
     manifest = ws.manifest
     for uid in sorted(selected):
@@ -22,14 +32,19 @@ def list_lines(ws: Workspace, selected: frozenset[str], output: str,
         if node is None:
             continue
         if output == "name":
-            yield _selector_name(node, uid).split(".")[-1] if node.resource_type != "source" \
-                else f"{node.source_name}.{node.name}"  # type: ignore[union-attr]
+            yield _list_name(node)
         elif output == "path":
             yield node.original_file_path
         elif output == "json":
             yield json.dumps(_json_record(node, keys), default=str)
         else:
             yield _selector_name(node, uid)
+
+
+def _list_name(node: Any) -> str:
+    if node.resource_type == "source":
+        return f"{node.source_name}.{node.name}"
+    return str(node.name)
 
 
 def _selector_name(node: Any, uid: str) -> str:
@@ -51,8 +66,10 @@ def _json_record(node: Any, keys: tuple[str, ...]) -> dict[str, Any]:
         "alias": getattr(node, "alias", None) or None,
         "config": node.config,
         "tags": list(node.tags),
-        "depends_on": {"nodes": list(getattr(node, "depends_on_nodes", [])),
-                       "macros": list(getattr(node, "depends_on_macros", []))},
+        "depends_on": {
+            "nodes": list(getattr(node, "depends_on_nodes", [])),
+            "macros": list(getattr(node, "depends_on_macros", [])),
+        },
         "fqn": list(node.fqn),
         "path": node.path,
     }

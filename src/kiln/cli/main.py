@@ -51,8 +51,8 @@ def make_invocation(command: str, **kw: Any) -> Invocation:
         macro_args=kw.get("args") or {},
         store_failures=bool(kw.get("store_failures")),
         empty=bool(kw.get("empty")),
-        raw_args={k: v for k, v in raw.items() if k != "vars_"} | (
-            {"vars": kw["vars_"]} if kw.get("vars_") else {}),
+        raw_args={k: v for k, v in raw.items() if k != "vars_"}
+        | ({"vars": kw["vars_"]} if kw.get("vars_") else {}),
     )
 
 
@@ -86,16 +86,23 @@ def run_command(command: str, task: Callable[[Invocation], int], **kw: Any) -> N
             raise
         from kiln.events.bus import Level, emit
 
-        emit("MainEncounteredError", Level.ERROR,
-             f"Internal error (this is a bug in Kiln): {type(exc).__name__}: {exc}. "
-             "Run again with --debug for the traceback.")
+        emit(
+            "MainEncounteredError",
+            Level.ERROR,
+            f"Internal error (this is a bug in Kiln): {type(exc).__name__}: {exc}. "
+            "Run again with --debug for the traceback.",
+        )
         code = 2
     sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-v",
-                      message=f"kiln %(version)s (dbt-core compatible: {DBT_COMPAT_VERSION})")
+@click.version_option(
+    __version__,
+    "--version",
+    "-v",
+    message=f"kiln %(version)s (dbt-core compatible: {DBT_COMPAT_VERSION})",
+)
 def cli() -> None:
     """Kiln: build dbt projects, faster, with production tooling built in."""
 
@@ -116,8 +123,9 @@ def parse(**kw: Any) -> None:
 @cli.command(name="ls")
 @project_options
 @selection_options
-@click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]),
-              default="selector")
+@click.option(
+    "--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector"
+)
 @click.option("--output-keys", multiple=True)
 def ls_cmd(**kw: Any) -> None:
     """List the selected resources."""
@@ -163,9 +171,11 @@ def show(**kw: Any) -> None:
 
 @cli.command(name="run-operation")
 @click.argument("macro")
-@click.option("--args", default=None,
-              callback=lambda c, p, v: __import__("kiln.cli.options", fromlist=["x"])
-              ._parse_vars(c, p, v))
+@click.option(
+    "--args",
+    default=None,
+    callback=lambda c, p, v: __import__("kiln.cli.options", fromlist=["x"])._parse_vars(c, p, v),
+)
 @project_options
 def run_operation(**kw: Any) -> None:
     """Run a macro."""

@@ -17,11 +17,12 @@ _MISSING = object()
 def make_env_var(
     environ: Mapping[str, str] | None = None,
     record: dict[str, Any] | None = None,
-) -> Callable[..., str]:
+) -> Callable[..., str | None]:
     """Build the `env_var(name, default)` function, optionally recording what it read."""
     env = os.environ if environ is None else environ
 
-    def env_var(name: str, default: Any = _MISSING) -> str:
+    def env_var(name: str, default: Any = _MISSING) -> str | None:
+        value: str | None
         if name in env:
             value = env[name]
         elif default is not _MISSING:
@@ -33,7 +34,7 @@ def make_env_var(
             )
         if record is not None and not name.startswith(SECRET_PREFIX):
             record[name] = value
-        return value  # type: ignore[no-any-return]
+        return value
 
     return env_var
 

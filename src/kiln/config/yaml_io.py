@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from kiln.errors import Location, ParseError
+from kiln.errors import KilnError, Location, ParseError
 
 try:  # the C loader is several times faster on large properties files
     _Loader: Any = yaml.CSafeLoader
@@ -15,7 +15,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 
-def load_yaml_text(text: str, path: str, *, error: type[ParseError] = ParseError) -> Any:
+def load_yaml_text(text: str, path: str, *, error: type[KilnError] = ParseError) -> Any:
     """Parse YAML text; a syntax error becomes one error naming the file and line.
 
     Example:

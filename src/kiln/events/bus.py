@@ -68,9 +68,7 @@ def get_bus() -> Bus:
     return _BUS
 
 
-def emit(
-    name: str, level: Level, msg: str, *, code: str = "", **data: Any
-) -> None:
+def emit(name: str, level: Level, msg: str, *, code: str = "", **data: Any) -> None:
     """Emit an event to every interested sink."""
     if _BUS.wants(level):
         _BUS.emit(Event(name=name, level=level, msg=msg, data=data, code=code))

@@ -48,7 +48,9 @@ class TextFileSink:
     def handle(self, event: Event) -> None:
         stamp = datetime.fromtimestamp(event.ts).strftime("%H:%M:%S.%f")
         with self._lock:
-            self._file.write(f"{stamp} [{event.level.name.lower():<5}] [{event.thread}]: {event.msg}\n")
+            self._file.write(
+                f"{stamp} [{event.level.name.lower():<5}] [{event.thread}]: {event.msg}\n"
+            )
             self._file.flush()
 
     def close(self) -> None:

@@ -34,8 +34,9 @@ def compile_nodes(ws: Workspace, selected: frozenset[str]) -> tuple[list[NodeRes
         out = ws.target_dir / "compiled" / node.package_name / _compiled_path(node)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(sql, encoding="utf-8")
-        results.append(NodeResult(uid, "success", None, compiled_code=sql,
-                                  relation_name=node.relation_name))
+        results.append(
+            NodeResult(uid, "success", None, compiled_code=sql, relation_name=node.relation_name)
+        )
     return results, time.perf_counter() - t0
 
 
@@ -46,15 +47,26 @@ def _compiled_path(node: object) -> str:
     return str(original)
 
 
-def show_rows(ws: Workspace, selected: frozenset[str], inline: str | None, limit: int,
-              output: str) -> Iterator[str]:
+def show_rows(
+    ws: Workspace, selected: frozenset[str], inline: str | None, limit: int, output: str
+) -> Iterator[str]:
     """Preview rows of one node (or inline SQL) with a limit."""
     compiler = Compiler(ws, RelationResolver(ws))
     if inline:
-        ctx = ws.factory.context({"ref": lambda *a, **k: compiler.resolver.relation_of(
-            compiler.resolver.ref_node(__import__("kiln.jinja.context", fromlist=["x"])
-                                       .parse_ref_args(a, k), ws.project.name)),
-            "source": compiler.resolver.source_relation}, ws.project.name, None, execute=True)
+        ctx = ws.factory.context(
+            {
+                "ref": lambda *a, **k: compiler.resolver.relation_of(
+                    compiler.resolver.ref_node(
+                        __import__("kiln.jinja.context", fromlist=["x"]).parse_ref_args(a, k),
+                        ws.project.name,
+                    )
+                ),
+                "source": compiler.resolver.source_relation,
+            },
+            ws.project.name,
+            None,
+            execute=True,
+        )
         from kiln.jinja.environment import render_string
 
         sql, name = render_string(inline, ctx, "<inline>"), "inline"
@@ -66,8 +78,9 @@ def show_rows(ws: Workspace, selected: frozenset[str], inline: str | None, limit
         sql, name = compiler.compile(node), node.name
     adapter = ws.open_adapter()
     try:
-        _, table = adapter.execute(f"select * from (\n{sql}\n) as kiln_show limit {limit}",
-                                   fetch=True)
+        _, table = adapter.execute(
+            f"select * from (\n{sql}\n) as kiln_show limit {limit}", fetch=True
+        )
     finally:
         adapter.close()
     assert table is not None
@@ -76,10 +89,15 @@ def show_rows(ws: Workspace, selected: frozenset[str], inline: str | None, limit
         yield json.dumps({"node": name, "show": rows}, default=str)
         return
     yield f"Previewing node '{name}':"
-    widths = [max(len(str(c)), *(len(str(r[i])) for r in table.rows)) if table.rows
-              else len(str(c)) for i, c in enumerate(table.column_names)]
-    yield "| " + " | ".join(str(c).ljust(w) for c, w in zip(table.column_names, widths,
-                                                            strict=True)) + " |"
+    widths = [
+        max(len(str(c)), *(len(str(r[i])) for r in table.rows)) if table.rows else len(str(c))
+        for i, c in enumerate(table.column_names)
+    ]
+    yield (
+        "| "
+        + " | ".join(str(c).ljust(w) for c, w in zip(table.column_names, widths, strict=True))
+        + " |"
+    )
     yield "| " + " | ".join("-" * w for w in widths) + " |"
     for row in table.rows:
         yield "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) + " |"

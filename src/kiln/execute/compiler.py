@@ -46,13 +46,19 @@ class RelationResolver:
         self.deferred: dict[str, Relation] = {}
 
     def relation_of(self, node: Node) -> Relation:
-        return Relation(node.database, node.schema, node.alias or node.name,
-                        type=_relation_type(node), quote_char=self.ws.factory.quote_char,
-                        include_database=_include_database(self.ws))
+        return Relation(
+            node.database,
+            node.schema,
+            node.alias or node.name,
+            type=_relation_type(node),
+            quote_char=self.ws.factory.quote_char,
+            include_database=_include_database(self.ws),
+        )
 
     def ref_node(self, call: RefCall, package: str) -> Node:
         node = self.by_name.get((call.package or package, call.name)) or self.by_name.get(
-            (self.ws.project.name, call.name))
+            (self.ws.project.name, call.name)
+        )
         if node is None:
             raise CompilationError(f"ref('{call.name}') names no node")
         return node
@@ -61,9 +67,13 @@ class RelationResolver:
         src = self.sources.get((source_name, table_name))
         if src is None:
             raise CompilationError(f"source('{source_name}', '{table_name}') names no source")
-        return Relation(src.database, src.schema, src.identifier,
-                        quote_char=self.ws.factory.quote_char,
-                        include_database=_include_database(self.ws))
+        return Relation(
+            src.database,
+            src.schema,
+            src.identifier,
+            quote_char=self.ws.factory.quote_char,
+            include_database=_include_database(self.ws),
+        )
 
 
 def _relation_type(node: Node) -> str | None:
@@ -89,9 +99,14 @@ class Compiler:
         self.resolver = resolver
         self._ephemeral_cache: dict[str, Compiled] = {}
 
-    def node_context(self, node: Node, *, is_incremental: bool = False,
-                     ctes: list[tuple[str, str]] | None = None,
-                     extra: dict[str, Any] | None = None) -> Any:
+    def node_context(
+        self,
+        node: Node,
+        *,
+        is_incremental: bool = False,
+        ctes: list[tuple[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Any:
         """The Jinja context a node renders with at run time."""
         resolver = self.resolver
         collected = ctes if ctes is not None else []
@@ -154,8 +169,9 @@ class Compiler:
     def _test_kwargs(self, node: Node, ctes: list[tuple[str, str]]) -> dict[str, Any]:
         assert node.test_metadata is not None
         context = self.node_context(node, ctes=ctes)
-        return {k: self._render_kwarg(node, v, context)
-                for k, v in node.test_metadata.kwargs.items()}
+        return {
+            k: self._render_kwarg(node, v, context) for k, v in node.test_metadata.kwargs.items()
+        }
 
     def _render_kwarg(self, node: Node, value: Any, context: Any) -> Any:
         if isinstance(value, str):
@@ -199,22 +215,35 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
     offset = start.end() if start else 0
     own_with = _WITH.match(sql, offset)
     if own_with:
-        return f"{sql[:offset]}with {block}, {sql[own_with.end():].lstrip()}"
+        return f"{sql[:offset]}with {block}, {sql[own_with.end() :].lstrip()}"
     return f"{sql[:offset]}with {block}\n{sql[offset:]}"
 
 
 def node_dict(node: Node) -> dict[str, Any]:
     """The `model` variable: the node as a dict, the way dbt macros read it."""
     return {
-        "unique_id": node.unique_id, "name": node.name, "alias": node.alias,
-        "schema": node.schema, "database": node.database, "resource_type": node.resource_type,
-        "package_name": node.package_name, "fqn": node.fqn, "path": node.path,
-        "original_file_path": node.original_file_path, "config": node.config, "tags": node.tags,
-        "description": node.description, "columns": node.columns, "meta": node.meta,
-        "raw_code": node.raw_code, "raw_sql": node.raw_code, "language": node.language,
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "alias": node.alias,
+        "schema": node.schema,
+        "database": node.database,
+        "resource_type": node.resource_type,
+        "package_name": node.package_name,
+        "fqn": node.fqn,
+        "path": node.path,
+        "original_file_path": node.original_file_path,
+        "config": node.config,
+        "tags": node.tags,
+        "description": node.description,
+        "columns": node.columns,
+        "meta": node.meta,
+        "raw_code": node.raw_code,
+        "raw_sql": node.raw_code,
+        "language": node.language,
         "refs": [{"name": r.name, "package": r.package, "version": r.version} for r in node.refs],
         "sources": [list(s) for s in node.sources],
         "depends_on": {"nodes": node.depends_on_nodes, "macros": node.depends_on_macros},
-        "relation_name": node.relation_name, "version": node.version,
+        "relation_name": node.relation_name,
+        "version": node.version,
         "checksum": {"name": "sha256", "checksum": node.checksum},
     }

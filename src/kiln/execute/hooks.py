@@ -18,14 +18,14 @@ def _context(ws: Workspace, extra: dict[str, Any]) -> Any:
     return ws.factory.context(extra, ws.project.name, None, execute=True)
 
 
-def run_project_hooks(ws: Workspace, adapter: Adapter, key: str,
-                      results: list[NodeResult]) -> None:
+def run_project_hooks(ws: Workspace, adapter: Adapter, key: str, results: list[NodeResult]) -> None:
     """Render and run each `on-run-start`/`on-run-end` statement."""
     hooks = ws.project.on_run_start if key == "on-run-start" else ws.project.on_run_end
     if not hooks:
         return
-    ctx = _context(ws, {"results": results, "schemas": sorted({n.schema for n in
-                                                                 ws.manifest.nodes.values()})})
+    ctx = _context(
+        ws, {"results": results, "schemas": sorted({n.schema for n in ws.manifest.nodes.values()})}
+    )
     info(f"Running {len(hooks)} {key} hook{'s' if len(hooks) != 1 else ''}")
     for hook in hooks:
         sql = render_string(hook, ctx, "dbt_project.yml").strip()

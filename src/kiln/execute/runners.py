@@ -28,8 +28,15 @@ def _now() -> str:
 class NodeRunner:
     """Compiles and executes nodes; shared by the scheduler's threads."""
 
-    def __init__(self, ws: Workspace, adapter: Adapter, numbering: dict[str, int], total: int,
-                 *, store_failures: bool = False) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        adapter: Adapter,
+        numbering: dict[str, int],
+        total: int,
+        *,
+        store_failures: bool = False,
+    ) -> None:
         self.ws = ws
         self.adapter = adapter
         self.resolver = RelationResolver(ws)
@@ -45,8 +52,12 @@ class NodeRunner:
         node = self.ws.manifest.nodes[uid]
         label = self._label(node)
         index = self.numbering.get(uid, 0)
-        emit("NodeStart", Level.INFO, progress_line(index, self.total, f"START {label}", "RUN"),
-             unique_id=uid)
+        emit(
+            "NodeStart",
+            Level.INFO,
+            progress_line(index, self.total, f"START {label}", "RUN"),
+            unique_id=uid,
+        )
         started = _now()
         t0 = time.perf_counter()
         result = self._guarded(node, started)
@@ -60,11 +71,19 @@ class NodeRunner:
     def skip(self, uid: str, cause: str) -> NodeResult:
         node = self.ws.manifest.nodes[uid]
         index = self.numbering.get(uid, 0)
-        emit("SkippingDetails", Level.INFO,
-             progress_line(index, self.total, f"SKIP {self._label(node, skip=True)}", "SKIP"),
-             unique_id=uid)
-        return NodeResult(unique_id=uid, status="skipped", message="SKIP",
-                          relation_name=node.relation_name, thread_id="main")
+        emit(
+            "SkippingDetails",
+            Level.INFO,
+            progress_line(index, self.total, f"SKIP {self._label(node, skip=True)}", "SKIP"),
+            unique_id=uid,
+        )
+        return NodeResult(
+            unique_id=uid,
+            status="skipped",
+            message="SKIP",
+            relation_name=node.relation_name,
+            thread_id="main",
+        )
 
     # ---- dispatch ---------------------------------------------------------------------------
 
@@ -73,13 +92,19 @@ class NodeRunner:
             return self._execute(node)
         except KilnError as exc:
             status = "error"
-            return NodeResult(unique_id=node.unique_id, status=status, message=exc.render(),
-                              relation_name=node.relation_name,
-                              timing=[Timing("execute", started, _now())])
+            return NodeResult(
+                unique_id=node.unique_id,
+                status=status,
+                message=exc.render(),
+                relation_name=node.relation_name,
+                timing=[Timing("execute", started, _now())],
+            )
 
     def _execute(self, node: Node) -> NodeResult:
         handlers: dict[str, Callable[[Node], NodeResult]] = {
-            "model": self._run_model, "seed": self._run_seed, "test": self._run_test,
+            "model": self._run_model,
+            "seed": self._run_seed,
+            "test": self._run_test,
             "snapshot": self._run_snapshot,
         }
         handler = handlers.get(node.resource_type)
@@ -100,29 +125,39 @@ class NodeRunner:
         full_refresh = self._full_refresh(node)
         incremental = False
         if mat == "incremental":
-            existing = self.adapter.get_relation(relation.database, relation.schema,
-                                                 relation.identifier)
+            existing = self.adapter.get_relation(
+                relation.database, relation.schema, relation.identifier
+            )
             incremental = existing is not None and existing.type == "table" and not full_refresh
         t_compile = _now()
         sql = self.compiler.compile(node, is_incremental=incremental)
         compiled_at = _now()
         self.adapter.create_schema(SchemaRef.of(relation))
         req = BuildRequest(
-            node_id=node.unique_id, relation=relation, sql=sql, config=node.config,
-            full_refresh=full_refresh, incremental=incremental,
+            node_id=node.unique_id,
+            relation=relation,
+            sql=sql,
+            config=node.config,
+            full_refresh=full_refresh,
+            incremental=incremental,
             pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
             post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
         )
         builders = {"view": build_view, "table": build_table, "incremental": build_incremental}
         builder = builders.get(mat)
         if builder is None:
-            raise KilnError(f"materialization '{mat}' is not supported for model '{node.name}'",
-                            hint="use view, table, incremental or ephemeral")
+            raise KilnError(
+                f"materialization '{mat}' is not supported for model '{node.name}'",
+                hint="use view, table, incremental or ephemeral",
+            )
         started = _now()
         response = builder(self.adapter, req)
         return NodeResult(
-            unique_id=node.unique_id, status="success", message=response.message,
-            adapter_response=response.to_dict(), compiled_code=sql,
+            unique_id=node.unique_id,
+            status="success",
+            message=response.message,
+            adapter_response=response.to_dict(),
+            compiled_code=sql,
             relation_name=node.relation_name,
             timing=[Timing("compile", t_compile, compiled_at), Timing("execute", started, _now())],
         )
@@ -140,20 +175,32 @@ class NodeRunner:
         from kiln.materialize.seed_csv import read_seed
 
         path = self.ws.project.root / node.original_file_path
-        data = read_seed(path, column_types=node.config.get("column_types") or None,
-                         delimiter=str(node.config.get("delimiter") or ","),
-                         type_names=self.adapter.seed_type_names)
+        data = read_seed(
+            path,
+            column_types=node.config.get("column_types") or None,
+            delimiter=str(node.config.get("delimiter") or ","),
+            type_names=self.adapter.seed_type_names,
+        )
         relation = self._relation(node)
         self.adapter.create_schema(SchemaRef.of(relation))
         req = BuildRequest(
-            node_id=node.unique_id, relation=relation, sql="", config=node.config,
-            full_refresh=self._full_refresh(node), incremental=False,
+            node_id=node.unique_id,
+            relation=relation,
+            sql="",
+            config=node.config,
+            full_refresh=self._full_refresh(node),
+            incremental=False,
             pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
             post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
         )
         response = load_seed(self.adapter, req, data)
-        return NodeResult(node.unique_id, "success", f"INSERT {len(data.rows)}",
-                          adapter_response=response.to_dict(), relation_name=node.relation_name)
+        return NodeResult(
+            node.unique_id,
+            "success",
+            f"INSERT {len(data.rows)}",
+            adapter_response=response.to_dict(),
+            relation_name=node.relation_name,
+        )
 
     # ---- tests ------------------------------------------------------------------------------
 
@@ -162,9 +209,14 @@ class NodeRunner:
 
         sql = self.compiler.compile(node)
         outcome = run_data_test(self.adapter, sql, node.config)
-        return NodeResult(node.unique_id, outcome.status, outcome.message,
-                          failures=outcome.failures, compiled_code=sql,
-                          adapter_response=outcome.adapter_response)
+        return NodeResult(
+            node.unique_id,
+            outcome.status,
+            outcome.message,
+            failures=outcome.failures,
+            compiled_code=sql,
+            adapter_response=outcome.adapter_response,
+        )
 
     # ---- snapshots --------------------------------------------------------------------------
 
@@ -175,9 +227,14 @@ class NodeRunner:
         sql = self.compiler.compile(node)
         self.adapter.create_schema(SchemaRef.of(relation))
         response = build_snapshot(self.adapter, relation, sql, node.config)
-        return NodeResult(node.unique_id, "success", response.message,
-                          adapter_response=response.to_dict(), compiled_code=sql,
-                          relation_name=node.relation_name)
+        return NodeResult(
+            node.unique_id,
+            "success",
+            response.message,
+            adapter_response=response.to_dict(),
+            compiled_code=sql,
+            relation_name=node.relation_name,
+        )
 
     # ---- console ----------------------------------------------------------------------------
 
@@ -195,22 +252,34 @@ class NodeRunner:
             word = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}[status]
             count = f" {result.failures}" if status in ("warn", "fail") else ""
             text = f"{word}{count} {node.name}"
-            emit("LogTestResult", Level.ERROR if status in ("fail", "error") else Level.INFO,
-                 progress_line(index, self.total, text, f"{word}{count} in {secs}"),
-                 unique_id=node.unique_id, status=status)
+            emit(
+                "LogTestResult",
+                Level.ERROR if status in ("fail", "error") else Level.INFO,
+                progress_line(index, self.total, text, f"{word}{count} in {secs}"),
+                unique_id=node.unique_id,
+                status=status,
+            )
             return
         if status == "error":
             what = describe_model(node.materialized, node.language)
             text = f"ERROR creating {what} {node.schema}.{node.alias}"
-            emit("LogModelResult", Level.ERROR, progress_line(index, self.total, text,
-                                                                  f"ERROR in {secs}"),
-                 unique_id=node.unique_id, status=status)
+            emit(
+                "LogModelResult",
+                Level.ERROR,
+                progress_line(index, self.total, text, f"ERROR in {secs}"),
+                unique_id=node.unique_id,
+                status=status,
+            )
             return
         verb = "loaded" if node.resource_type == "seed" else "created"
         if node.resource_type == "snapshot":
             verb = "snapshotted"
         what = describe_model(node.materialized, node.language)
         text = f"OK {verb} {what} {node.schema}.{node.alias}"
-        emit("LogModelResult", Level.INFO,
-             progress_line(index, self.total, text, f"{result.message or 'OK'} in {secs}"),
-             unique_id=node.unique_id, status=status)
+        emit(
+            "LogModelResult",
+            Level.INFO,
+            progress_line(index, self.total, text, f"{result.message or 'OK'} in {secs}"),
+            unique_id=node.unique_id,
+            status=status,
+        )

@@ -38,8 +38,14 @@ def selected_dependencies(
         memo[uid] = out
         return out
 
-    return {uid: {p for parent in parents.get(uid, ()) for p in
-                  ({parent} if parent in chosen else nearest(parent))} for uid in chosen}
+    return {
+        uid: {
+            p
+            for parent in parents.get(uid, ())
+            for p in ({parent} if parent in chosen else nearest(parent))
+        }
+        for uid in chosen
+    }
 
 
 class Scheduler:
@@ -54,9 +60,16 @@ class Scheduler:
         order: tie-break order of ready nodes (topological order of the graph).
     """
 
-    def __init__(self, waits_for: dict[str, set[str]], run_node: Callable[[str], NodeResult],
-                 skip_node: Callable[[str, str], NodeResult], threads: int, fail_fast: bool,
-                 order: list[str], on_cancel: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        waits_for: dict[str, set[str]],
+        run_node: Callable[[str], NodeResult],
+        skip_node: Callable[[str, str], NodeResult],
+        threads: int,
+        fail_fast: bool,
+        order: list[str],
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         self.waits_for = waits_for
         self.run_node = run_node
         self.skip_node = skip_node
@@ -81,8 +94,9 @@ class Scheduler:
         running: dict[Future[NodeResult], str] = {}
         try:
             while remaining or running:
-                ready = sorted((u for u, d in remaining.items() if not d),
-                               key=lambda u: self.rank.get(u, 0))
+                ready = sorted(
+                    (u for u, d in remaining.items() if not d), key=lambda u: self.rank.get(u, 0)
+                )
                 stop = self.failed_fast
                 for uid in ready if not stop else []:
                     if len(running) >= self.threads:
@@ -107,8 +121,14 @@ class Scheduler:
             pool.shutdown(wait=not self.interrupted, cancel_futures=True)
         return self.results
 
-    def _record(self, result: NodeResult, uid: str, done: set[str],
-                remaining: dict[str, set[str]], dependents: dict[str, list[str]]) -> None:
+    def _record(
+        self,
+        result: NodeResult,
+        uid: str,
+        done: set[str],
+        remaining: dict[str, set[str]],
+        dependents: dict[str, list[str]],
+    ) -> None:
         with self._lock:
             self.results.append(result)
         done.add(uid)
@@ -121,8 +141,13 @@ class Scheduler:
             if child in remaining:
                 remaining[child].discard(uid)
 
-    def _skip_downstream(self, cause: str, remaining: dict[str, set[str]],
-                         dependents: dict[str, list[str]], done: set[str]) -> None:
+    def _skip_downstream(
+        self,
+        cause: str,
+        remaining: dict[str, set[str]],
+        dependents: dict[str, list[str]],
+        done: set[str],
+    ) -> None:
         stack = list(dependents.get(cause, ()))
         while stack:
             uid = stack.pop()

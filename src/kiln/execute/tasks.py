@@ -46,7 +46,8 @@ def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[
     """Selected node ids this command executes, in DAG order (ephemeral models excluded)."""
     types = COMMAND_TYPES[command]
     out = [
-        uid for uid in selected
+        uid
+        for uid in selected
         if uid in ws.manifest.nodes
         and ws.manifest.nodes[uid].resource_type in types
         and not ws.manifest.nodes[uid].is_ephemeral
@@ -81,8 +82,9 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
     from kiln.execute.runners import NodeRunner
 
     numbering = {uid: i + 1 for i, uid in enumerate(ids)}
-    runner = NodeRunner(ws, adapter, numbering, len(ids),
-                        store_failures=ws.invocation.store_failures)
+    runner = NodeRunner(
+        ws, adapter, numbering, len(ids), store_failures=ws.invocation.store_failures
+    )
     journal = Journal(ws.target_dir, ws.invocation_id, command)
 
     def run_one(uid: str) -> NodeResult:
@@ -95,9 +97,15 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
         journal.record(result)
         return result
 
-    scheduler = Scheduler(build_waits(ws, ids, command), run_one, skip_one,
-                          ws.target.threads, ws.invocation.fail_fast, ids,
-                          on_cancel=lambda: None if adapter.cancel_open() else None)
+    scheduler = Scheduler(
+        build_waits(ws, ids, command),
+        run_one,
+        skip_one,
+        ws.target.threads,
+        ws.invocation.fail_fast,
+        ids,
+        on_cancel=lambda: None if adapter.cancel_open() else None,
+    )
     t0 = time.perf_counter()
     interrupted = False
     try:
@@ -128,24 +136,31 @@ def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None
     warned = [r for r in outcome.results if r.status == "warn"]
     info("")
     if bad:
-        emit("EndOfRunSummary", Level.ERROR, f"Completed with {plural(len(bad), 'error')} "
-             f"and {plural(len(warned), 'warning')}:")
+        emit(
+            "EndOfRunSummary",
+            Level.ERROR,
+            f"Completed with {plural(len(bad), 'error')} and {plural(len(warned), 'warning')}:",
+        )
         for r in bad:
             info("")
-            emit("RunResultError", Level.ERROR, f"Failure in {r.unique_id}" if r.status == "fail"
-                 else f"Error in {r.unique_id}")
+            emit(
+                "RunResultError",
+                Level.ERROR,
+                f"Failure in {r.unique_id}" if r.status == "fail" else f"Error in {r.unique_id}",
+            )
             emit("RunResultError", Level.ERROR, f"  {r.message}")
     elif warned:
-        emit("EndOfRunSummary", Level.WARN,
-             f"Completed with {plural(len(warned), 'warning')}:")
+        emit("EndOfRunSummary", Level.WARN, f"Completed with {plural(len(warned), 'warning')}:")
         for r in warned:
             emit("RunResultWarning", Level.WARN, f"  Warning in {r.unique_id}: {r.message}")
     else:
         info("Completed successfully")
     info("")
     ok = counts["success"] + counts["pass"]
-    info(f"Done. PASS={ok} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
-         f"SKIP={counts['skipped']} NO-OP={counts['no-op']} TOTAL={len(outcome.results)}")
+    info(
+        f"Done. PASS={ok} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
+        f"SKIP={counts['skipped']} NO-OP={counts['no-op']} TOTAL={len(outcome.results)}"
+    )
 
 
 def _kind(ws: Workspace, uid: str) -> str:

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 class JinjaAdapter:
     """`adapter.*` for templates. At parse time (`adapter is None`) introspection is a no-op."""
 
-    def __init__(self, adapter: Adapter | None, adapter_type: str, scope: RenderScope,
-                 quote_char: str = '"') -> None:
+    def __init__(
+        self, adapter: Adapter | None, adapter_type: str, scope: RenderScope, quote_char: str = '"'
+    ) -> None:
         self._adapter = adapter
         self._type = adapter_type
         self._scope = scope

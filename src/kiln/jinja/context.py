@@ -53,8 +53,12 @@ class Recorder:
 class VarResolver:
     """`var()`: --vars first, then the project's vars (package-scoped, then global)."""
 
-    def __init__(self, project_vars: Mapping[str, Any], cli_vars: Mapping[str, Any],
-                 package_names: frozenset[str]) -> None:
+    def __init__(
+        self,
+        project_vars: Mapping[str, Any],
+        cli_vars: Mapping[str, Any],
+        package_names: frozenset[str],
+    ) -> None:
         self.cli_vars = dict(cli_vars)
         self.globals: dict[str, Any] = {}
         self.scoped: dict[str, dict[str, Any]] = {}
@@ -174,6 +178,11 @@ def _fromyaml(text: str, default: Any = None) -> Any:
         return default
 
 
+def _store(results: dict[str, Any], name: str, response: Any, table: Any) -> str:
+    results[name] = {"response": response, "table": table}
+    return ""
+
+
 def _set_strict(value: Any) -> set[Any]:
     return set(value)
 
@@ -239,15 +248,23 @@ class ContextFactory:
             "api": SimpleNamespace(Relation=SimpleNamespace(create=self._create_relation)),
         }
 
-    def _create_relation(self, database: str | None = None, schema: str | None = None,
-                         identifier: str | None = None, type: str | None = None, **_: Any) -> Relation:
+    def _create_relation(
+        self,
+        database: str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+        type: str | None = None,
+        **_: Any,
+    ) -> Relation:
         return Relation(database, schema, identifier or "", type=type, quote_char=self.quote_char)
 
-    def base_context(self, scope: RenderScope, package: str, recorder: Recorder | None,
-                     execute: bool) -> dict[str, Any]:
+    def base_context(
+        self, scope: RenderScope, package: str, recorder: Recorder | None, execute: bool
+    ) -> dict[str, Any]:
         """Values every context has, bound to one scope and package."""
-        adapter = JinjaAdapter(self.adapter if execute else None, self.target.type, scope,
-                               self.quote_char)
+        adapter = JinjaAdapter(
+            self.adapter if execute else None, self.target.type, scope, self.quote_char
+        )
         values: dict[str, Any] = {
             "execute": execute,
             "adapter": adapter,
@@ -281,14 +298,22 @@ class ContextFactory:
     def _statement_functions(self, adapter: JinjaAdapter, execute: bool) -> dict[str, Any]:
         results: dict[str, Any] = {}
 
-        def statement(name: str | None = None, fetch_result: bool = False, auto_begin: bool = True,
-                      language: str = "sql", caller: Any = None) -> str:
+        def statement(
+            name: str | None = None,
+            fetch_result: bool = False,
+            auto_begin: bool = True,
+            language: str = "sql",
+            caller: Any = None,
+        ) -> str:
             sql = caller() if caller is not None else ""
             if execute:
                 response, table = adapter.execute(str(sql), fetch=fetch_result)
                 if name is not None:
-                    results[name] = {"response": response, "data": [list(r) for r in table.rows],
-                                     "table": table}
+                    results[name] = {
+                        "response": response,
+                        "data": [list(r) for r in table.rows],
+                        "table": table,
+                    }
             return ""
 
         def load_result(name: str) -> Any:
@@ -300,17 +325,23 @@ class ContextFactory:
             _, table = adapter.execute(str(sql), fetch=True)
             return table
 
-        return {"statement": statement, "load_result": load_result, "run_query": run_query,
-                "store_result": lambda name, response, agate_table=None: results.__setitem__(
-                    name, {"response": response, "table": agate_table}) or "",
-                "noop_statement": lambda *a, **k: ""}
+        return {
+            "statement": statement,
+            "load_result": load_result,
+            "run_query": run_query,
+            "store_result": lambda name, response, agate_table=None: _store(
+                results, name, response, agate_table
+            ),
+            "noop_statement": lambda *a, **k: "",
+        }
 
-    def context(self, node_values: Mapping[str, Any], package: str, recorder: Recorder | None,
-                execute: bool) -> ChainMap[str, Any]:
+    def context(
+        self, node_values: Mapping[str, Any], package: str, recorder: Recorder | None, execute: bool
+    ) -> ChainMap[str, Any]:
         """A full context: node values over the macro scope over the shared values."""
         scope = RenderScope(self.registry)
         values = {**self.base_context(scope, package, recorder, execute), **node_values}
-        chain: ChainMap[str, Any] = ChainMap(values, scope, self._base)
+        chain: ChainMap[str, Any] = ChainMap(values, scope, self._base)  # type: ignore[arg-type]
         scope.bind(chain)
         return chain
 

@@ -7,6 +7,8 @@ to plain macros before compilation, keeping line numbers, so errors point at the
 from __future__ import annotations
 
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +16,7 @@ import jinja2
 import jinja2.ext
 import jinja2.nodes
 
-from kiln.errors import CompilationError, Location, ParseError
+from kiln.errors import CompilationError, KilnError, Location, ParseError
 
 _TEST_OPEN = re.compile(r"{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _TEST_CLOSE = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
@@ -41,15 +43,26 @@ def rewrite_dbt_tags(source: str) -> str:
         '{% macro test_positive(model) %}x{% endmacro %}'
     """
     if "test" in source:
-        source = _TEST_OPEN.sub(lambda m: "{%" + m.group(1) + " macro test_" + m.group(2) + "(", source)
-        source = _TEST_CLOSE.sub(lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source)
+        source = _TEST_OPEN.sub(
+            lambda m: "{%" + m.group(1) + " macro test_" + m.group(2) + "(", source
+        )
+        source = _TEST_CLOSE.sub(
+            lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source
+        )
     if "materialization" in source:
         source = _MAT_OPEN.sub(
-            lambda m: "{%" + m.group(1) + f" macro materialization_{m.group(2)}_{m.group(3)}() "
-            + m.group(4) + "%}",
+            lambda m: (
+                "{%"
+                + m.group(1)
+                + f" macro materialization_{m.group(2)}_{m.group(3)}() "
+                + m.group(4)
+                + "%}"
+            ),
             source,
         )
-        source = _MAT_CLOSE.sub(lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source)
+        source = _MAT_CLOSE.sub(
+            lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", source
+        )
     return source
 
 
@@ -131,17 +144,45 @@ def parse_ast(source: str, path: str) -> jinja2.nodes.Template:
         ) from None
 
 
-def render_string(source: str, context: dict[str, Any], path: str = "<string>") -> str:
-    """Render a template string with a plain context dict."""
+def render_string(source: str, context: Mapping[str, Any], path: str = "<string>") -> str:
+    """Render a template string.
+
+    The context is shared, not copied: a `ChainMap` context keeps its lazy macro scope, so
+    a render only instantiates the macros it calls.
+    """
     template = compile_template(source, path)
+    env = get_environment()
+    if not isinstance(context, ChainMap):
+        context = ChainMap(dict(context), env.globals)
+    ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
     try:
-        return template.render(context)
+        return str(env.concat(template.root_render_func(ctx)))  # type: ignore[attr-defined]
     except MacroReturn as ret:
         return str(ret.value)
-    except jinja2.TemplateError as exc:
-        raise CompilationError(str(exc), location=Location(path, _jinja_line(exc))) from None
+    except KilnError as exc:
+        if exc.location is None:
+            exc.location = Location(path, _template_line(template, exc))
+        raise
+    except Exception as exc:  # anything raised while rendering is the template's fault
+        message = exc.message if isinstance(exc, jinja2.TemplateError) else str(exc)
+        raise CompilationError(
+            f"{type(exc).__name__}: {message}"
+            if not isinstance(exc, jinja2.TemplateError)
+            else str(message),
+            location=Location(path, _template_line(template, exc)),
+        ) from None
 
 
-def _jinja_line(exc: BaseException) -> int | None:
+def _template_line(template: jinja2.Template, exc: BaseException) -> int | None:
+    """The template line an exception was raised from (innermost template frame)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            try:
+                line = template.get_corresponding_lineno(tb.tb_lineno)
+            except (AttributeError, IndexError):
+                line = None
+        tb = tb.tb_next
     lineno = getattr(exc, "lineno", None)
-    return int(lineno) if isinstance(lineno, int) else None
+    return line if line is not None else (lineno if isinstance(lineno, int) else None)

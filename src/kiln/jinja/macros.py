@@ -49,7 +49,9 @@ class MacroRegistry:
     packages: dict[str, dict[str, MacroDef]] = field(default_factory=dict)
     dispatch_orders: dict[str, list[str]] = field(default_factory=dict)
 
-    def add_file(self, package: str, path: str, source: str, rewritten: str | None = None) -> list[MacroDef]:
+    def add_file(
+        self, package: str, path: str, source: str, rewritten: str | None = None
+    ) -> list[MacroDef]:
         """Register the macros of one file and return them."""
         tree = parse_ast(source, path)
         spans = {m.group(1): m.group(0) for m in _MACRO_SPAN.finditer(rewritten or source)}
@@ -101,7 +103,7 @@ class MacroRegistry:
                     return found
         where = f" in namespace '{namespace}'" if namespace else ""
         raise CompilationError(
-            f"no macro named '{adapter_type}__{name}' or 'default__{name}'{where} for adapter.dispatch",
+            f"adapter.dispatch found no macro '{adapter_type}__{name}' or 'default__{name}'{where}",
             hint="define one of them, or check the macro name",
         )
 

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Resource types that become DAG nodes in manifest.nodes (sources, exposures live apart).
-NODE_RESOURCE_TYPES = ("model", "seed", "snapshot", "test", "analysis", "operation", "sql_operation")
+NODE_RESOURCE_TYPES = (
+    "model",
+    "seed",
+    "snapshot",
+    "test",
+    "analysis",
+    "operation",
+    "sql_operation",
+)
 
 
 @dataclass(frozen=True, slots=True)

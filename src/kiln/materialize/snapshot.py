@@ -44,52 +44,69 @@ class SnapshotSpec:
         strategy = config.get("strategy")
         key = config.get("unique_key")
         if strategy not in ("timestamp", "check"):
-            raise CompilationError(f"snapshot '{name}' needs strategy: timestamp or check",
-                                   hint="set config.strategy")
+            raise CompilationError(
+                f"snapshot '{name}' needs strategy: timestamp or check", hint="set config.strategy"
+            )
         if not key:
-            raise CompilationError(f"snapshot '{name}' needs a unique_key",
-                                   hint="set config.unique_key to a column or list of columns")
+            raise CompilationError(
+                f"snapshot '{name}' needs a unique_key",
+                hint="set config.unique_key to a column or list of columns",
+            )
         if strategy == "timestamp" and not config.get("updated_at"):
-            raise CompilationError(f"snapshot '{name}' uses the timestamp strategy but has no "
-                                   "updated_at", hint="set config.updated_at to a column")
+            raise CompilationError(
+                f"snapshot '{name}' uses the timestamp strategy but has no updated_at",
+                hint="set config.updated_at to a column",
+            )
         check = config.get("check_cols") or ()
         if strategy == "check" and not check:
-            raise CompilationError(f"snapshot '{name}' uses the check strategy but has no "
-                                   "check_cols", hint="set check_cols to a list or 'all'")
+            raise CompilationError(
+                f"snapshot '{name}' uses the check strategy but has no check_cols",
+                hint="set check_cols to a list or 'all'",
+            )
         hard = config.get("hard_deletes") or (
-            "invalidate" if config.get("invalidate_hard_deletes") else "ignore")
+            "invalidate" if config.get("invalidate_hard_deletes") else "ignore"
+        )
         return cls(
             strategy=str(strategy),
             unique_key=tuple(key) if isinstance(key, list) else (str(key),),
             updated_at=config.get("updated_at"),
             check_cols=check if isinstance(check, str) else tuple(check),
             hard_deletes=str(hard),
-            meta={**_META_DEFAULTS, **{k: v for k, v in (config.get("snapshot_meta_column_names")
-                                                         or {}).items() if v}},
+            meta={
+                **_META_DEFAULTS,
+                **{k: v for k, v in (config.get("snapshot_meta_column_names") or {}).items() if v},
+            },
             valid_to_current=config.get("dbt_valid_to_current"),
         )
 
 
-def build_snapshot(adapter: Adapter, relation: Relation, sql: str,
-                   config: Mapping[str, Any]) -> AdapterResponse:
+def build_snapshot(
+    adapter: Adapter, relation: Relation, sql: str, config: Mapping[str, Any]
+) -> AdapterResponse:
     """Create the snapshot table on the first run, apply changes on later runs."""
     spec = SnapshotSpec.from_config(config, relation.identifier)
     staged = adapter.derived_relation(relation, "__dbt_snapshot_src", temporary=True)
     adapter.drop_relation(staged)
     now = "cast(current_timestamp as timestamp)"
-    change = f"{adapter.quote(spec.updated_at)}" if spec.strategy == "timestamp" and \
-        spec.updated_at else now
+    change = (
+        f"{adapter.quote(spec.updated_at)}"
+        if spec.strategy == "timestamp" and spec.updated_at
+        else now
+    )
     adapter.create_table_as(
-        staged, f"select kiln_src.*, {change} as {_CHANGE_TS} from (\n{sql}\n) as kiln_src",
-        temporary=True)
+        staged,
+        f"select kiln_src.*, {change} as {_CHANGE_TS} from (\n{sql}\n) as kiln_src",
+        temporary=True,
+    )
     try:
         columns = [c.name for c in adapter.get_columns(staged) if c.name != _CHANGE_TS]
         _check_columns(spec, columns, relation.identifier)
         existing = adapter.get_relation(relation.database, relation.schema, relation.identifier)
         with adapter.transaction():
             if existing is None:
-                return adapter.create_table_as(relation, _initial_sql(adapter, spec, staged,
-                                                                      columns))
+                return adapter.create_table_as(
+                    relation, _initial_sql(adapter, spec, staged, columns)
+                )
             return _apply_changes(adapter, spec, relation, staged, columns)
     finally:
         adapter.drop_relation(staged)
@@ -97,14 +114,17 @@ def build_snapshot(adapter: Adapter, relation: Relation, sql: str,
 
 def _check_columns(spec: SnapshotSpec, columns: Sequence[str], name: str) -> None:
     lowered = {c.lower() for c in columns}
-    wanted = list(spec.unique_key) + ([] if isinstance(spec.check_cols, str)
-                                      else list(spec.check_cols))
+    wanted = list(spec.unique_key) + (
+        [] if isinstance(spec.check_cols, str) else list(spec.check_cols)
+    )
     if spec.updated_at:
         wanted.append(spec.updated_at)
     missing = [c for c in wanted if c.lower() not in lowered]
     if missing:
-        raise CompilationError(f"snapshot '{name}' names columns its query does not return: "
-                               + ", ".join(missing), hint="fix unique_key, updated_at or check_cols")
+        raise CompilationError(
+            f"snapshot '{name}' names columns its query does not return: " + ", ".join(missing),
+            hint="fix unique_key, updated_at or check_cols",
+        )
 
 
 def _scd_id(adapter: Adapter, spec: SnapshotSpec, alias: str) -> str:
@@ -116,7 +136,7 @@ def _scd_id(adapter: Adapter, spec: SnapshotSpec, alias: str) -> str:
 def _valid_to_initial(spec: SnapshotSpec) -> str:
     if spec.valid_to_current:
         return f"cast({spec.valid_to_current} as timestamp)"
-    return f"cast(null as timestamp)"
+    return "cast(null as timestamp)"
 
 
 def _projection(adapter: Adapter, spec: SnapshotSpec, columns: Sequence[str], alias: str) -> str:
@@ -133,8 +153,9 @@ def _projection(adapter: Adapter, spec: SnapshotSpec, columns: Sequence[str], al
     return ",\n    ".join(cols)
 
 
-def _initial_sql(adapter: Adapter, spec: SnapshotSpec, staged: Relation,
-                 columns: Sequence[str]) -> str:
+def _initial_sql(
+    adapter: Adapter, spec: SnapshotSpec, staged: Relation, columns: Sequence[str]
+) -> str:
     return f"select\n    {_projection(adapter, spec, columns, 's')}\nfrom {staged} as s"
 
 
@@ -153,12 +174,16 @@ def _changed(adapter: Adapter, spec: SnapshotSpec, columns: Sequence[str]) -> st
     if spec.strategy == "timestamp":
         return f"t.{adapter.quote(spec.meta['dbt_valid_from'])} < s.{_CHANGE_TS}"
     check = columns if spec.check_cols == "all" else list(spec.check_cols)
-    return "(" + " or ".join(
-        f"t.{adapter.quote(c)} is distinct from s.{adapter.quote(c)}" for c in check) + ")"
+    return (
+        "("
+        + " or ".join(f"t.{adapter.quote(c)} is distinct from s.{adapter.quote(c)}" for c in check)
+        + ")"
+    )
 
 
-def _apply_changes(adapter: Adapter, spec: SnapshotSpec, target: Relation, staged: Relation,
-                   columns: Sequence[str]) -> AdapterResponse:
+def _apply_changes(
+    adapter: Adapter, spec: SnapshotSpec, target: Relation, staged: Relation, columns: Sequence[str]
+) -> AdapterResponse:
     m = spec.meta
     valid_to = adapter.quote(m["dbt_valid_to"])
     current = _is_current(adapter, spec, "t")
@@ -173,8 +198,9 @@ def _apply_changes(adapter: Adapter, spec: SnapshotSpec, target: Relation, stage
             f"where {_key_match(adapter, spec)})"
         )
     target_cols = [adapter.quote(c) for c in columns] + [
-        adapter.quote(m[k]) for k in ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from",
-                                      "dbt_valid_to")]
+        adapter.quote(m[k])
+        for k in ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+    ]
     if spec.hard_deletes == "new_record":
         target_cols.append(adapter.quote(m["dbt_is_deleted"]))
     return adapter.execute(

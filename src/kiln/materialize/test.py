@@ -62,9 +62,14 @@ def run_data_test(adapter: Adapter, sql: str, config: Mapping[str, Any]) -> Test
     response, table = adapter.execute(wrap_test_sql(sql, config), fetch=True)
     row = table.rows[0] if table is not None and table.rows else (0, False, False)
     failures = int(row[0] or 0)
-    status = judge(failures, _truthy(row[1]), _truthy(row[2]),
-                   str(config.get("severity") or "ERROR"))
-    message = None if status == "pass" else f"Got {failures} result{'s' if failures != 1 else ''}, configured to {status} if {config.get('warn_if' if status == 'warn' else 'error_if') or '!= 0'}"
+    status = judge(
+        failures, _truthy(row[1]), _truthy(row[2]), str(config.get("severity") or "ERROR")
+    )
+    message = None
+    if status != "pass":
+        condition = config.get("warn_if" if status == "warn" else "error_if") or "!= 0"
+        plural = "s" if failures != 1 else ""
+        message = f"Got {failures} result{plural}, configured to {status} if {condition}"
     return TestOutcome(status, failures, message, response.to_dict())
 
 

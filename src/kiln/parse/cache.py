@@ -26,8 +26,15 @@ log = logging.getLogger(__name__)
 
 def _project_files(factory: ContextFactory) -> list[Path]:
     p = factory.project
-    folders = dict.fromkeys(p.model_paths + p.seed_paths + p.snapshot_paths + p.analysis_paths
-                            + p.macro_paths + p.test_paths + p.docs_paths)
+    folders = dict.fromkeys(
+        p.model_paths
+        + p.seed_paths
+        + p.snapshot_paths
+        + p.analysis_paths
+        + p.macro_paths
+        + p.test_paths
+        + p.docs_paths
+    )
     files: list[Path] = []
     for folder in folders:
         base = p.root / folder
@@ -49,11 +56,14 @@ def _global_key(factory: ContextFactory, files: list[Path]) -> str:
     """Everything whose change invalidates the whole cache."""
     p, t = factory.project, factory.target
     digest = hashlib.sha256()
-    digest.update(f"{CACHE_FORMAT}\0{__version__}\0{t.type}\0{t.name}\0{t.schema}\0{t.database}"
-                  .encode())
+    digest.update(
+        f"{CACHE_FORMAT}\0{__version__}\0{t.type}\0{t.name}\0{t.schema}\0{t.database}".encode()
+    )
     digest.update((p.root / "dbt_project.yml").read_bytes())
     digest.update(factory.vars.fingerprint().encode())
-    macro_roots = [p.root / m for m in p.macro_paths] + [p.root / t / "generic" for t in p.test_paths]
+    macro_roots = [p.root / m for m in p.macro_paths] + [
+        p.root / t / "generic" for t in p.test_paths
+    ]
     for path in files:
         if path.suffix == ".sql" and any(root in path.parents for root in macro_roots):
             digest.update(str(path).encode())
@@ -78,8 +88,9 @@ def _load(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("format") == CACHE_FORMAT else None
 
 
-def parse_with_cache(factory: ContextFactory, target_dir: Path, *, use_cache: bool,
-                     include_database: bool) -> Manifest:
+def parse_with_cache(
+    factory: ContextFactory, target_dir: Path, *, use_cache: bool, include_database: bool
+) -> Manifest:
     """Parse the project, reusing what the cache in `target_dir` still holds."""
     files = _project_files(factory)
     key = _global_key(factory, files)
@@ -93,15 +104,23 @@ def parse_with_cache(factory: ContextFactory, target_dir: Path, *, use_cache: bo
             manifest: Manifest = cached["manifest"]
             _reload_macros(factory, manifest)
             return manifest
-        cached_files = {k: v for k, v in cached["files"].items()
-                        if _env_still_matches({k: v})}
+        cached_files = {k: v for k, v in cached["files"].items() if _env_still_matches({k: v})}
     parser = ProjectParser(ParseInputs(factory, factory.quote_char, include_database, cached_files))
     manifest = parser.parse()
     if use_cache:
-        results = {parser.file_keys[u]: r for u, r in parser.file_results.items()
-                   if u in parser.file_keys}
-        _save(cache_path, {"format": CACHE_FORMAT, "key": key, "signature": signature,
-                           "files": results, "manifest": manifest})
+        results = {
+            parser.file_keys[u]: r for u, r in parser.file_results.items() if u in parser.file_keys
+        }
+        _save(
+            cache_path,
+            {
+                "format": CACHE_FORMAT,
+                "key": key,
+                "signature": signature,
+                "files": results,
+                "manifest": manifest,
+            },
+        )
     return manifest
 
 
@@ -117,8 +136,9 @@ def _reload_macros(factory: ContextFactory, manifest: Manifest) -> None:
         if macro.package_name == factory.project.name and macro.original_file_path not in seen:
             seen.add(macro.original_file_path)
             text = (factory.project.root / macro.original_file_path).read_text(encoding="utf-8")
-            factory.registry.add_file(macro.package_name, macro.original_file_path, text,
-                                      rewrite_dbt_tags(text))
+            factory.registry.add_file(
+                macro.package_name, macro.original_file_path, text, rewrite_dbt_tags(text)
+            )
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:

@@ -62,9 +62,13 @@ def load_workspace(inv: Invocation) -> Workspace:
         if namespace:
             registry.dispatch_orders[str(namespace)] = list(entry.get("search_order") or [])
     factory = ContextFactory(
-        project=project, target=target, registry=registry,
+        project=project,
+        target=target,
+        registry=registry,
         vars=VarResolver(project.vars, inv.vars, frozenset({project.name})),
-        invocation_id=invocation_id, run_started_at=started, flags=inv.flags(),
+        invocation_id=invocation_id,
+        run_started_at=started,
+        flags=inv.flags(),
     )
     from kiln.adapters.registry import load_adapter_class
 
@@ -72,10 +76,24 @@ def load_workspace(inv: Invocation) -> Workspace:
     factory.quote_char = adapter_cls.quote_char
     from kiln.parse.cache import parse_with_cache
 
-    manifest = parse_with_cache(factory, target_dir, use_cache=inv.partial_parse,
-                                include_database=adapter_cls.capabilities.catalogs)
-    ws = Workspace(inv, project, target, manifest, Graph.from_manifest(manifest), factory,
-                   target_dir, log_dir, invocation_id, started)
+    manifest = parse_with_cache(
+        factory,
+        target_dir,
+        use_cache=inv.partial_parse,
+        include_database=adapter_cls.capabilities.catalogs,
+    )
+    ws = Workspace(
+        inv,
+        project,
+        target,
+        manifest,
+        Graph.from_manifest(manifest),
+        factory,
+        target_dir,
+        log_dir,
+        invocation_id,
+        started,
+    )
     factory.graph_provider = lambda: _graph_context(ws)
     return ws
 
@@ -85,5 +103,16 @@ def _graph_context(ws: Workspace) -> dict[str, object]:
     from kiln.artifacts import manifest_dict
 
     data = manifest_dict(ws.manifest, invocation_id=ws.invocation_id, adapter_type=ws.target.type)
-    return {k: data.get(k, {}) for k in ("nodes", "sources", "exposures", "macros", "metrics",
-                                          "groups", "semantic_models", "saved_queries")}
+    return {
+        k: data.get(k, {})
+        for k in (
+            "nodes",
+            "sources",
+            "exposures",
+            "macros",
+            "metrics",
+            "groups",
+            "semantic_models",
+            "saved_queries",
+        )
+    }

@@ -26,7 +26,8 @@ class Namer:
         self.p = parser
         self.target = parser.factory.target
         self.custom = {
-            kind: self._overridden(f"generate_{kind}_name") for kind in ("schema", "alias", "database")
+            kind: self._overridden(f"generate_{kind}_name")
+            for kind in ("schema", "alias", "database")
         }
 
     def _overridden(self, name: str) -> bool:
@@ -49,9 +50,13 @@ class Namer:
         node.alias = self._generate("alias", config.get("alias"), node)
         node.relation_name = None
         if node.resource_type in _RELATIONAL and not node.is_ephemeral:
-            rel = Relation(node.database, node.schema, node.alias,
-                           quote_char=self.p.inputs.quote_char,
-                           include_database=self.p.inputs.include_database)
+            rel = Relation(
+                node.database,
+                node.schema,
+                node.alias,
+                quote_char=self.p.inputs.quote_char,
+                include_database=self.p.inputs.include_database,
+            )
             node.relation_name = rel.render()
 
     def _generate(self, kind: str, custom: Any, node: Node) -> str:
@@ -71,12 +76,22 @@ class Namer:
 
     def _render(self, kind: str, custom: Any, node: Node) -> str:
         node_ctx = {
-            "name": node.name, "unique_id": node.unique_id, "resource_type": node.resource_type,
-            "package_name": node.package_name, "fqn": node.fqn, "config": node.config,
-            "tags": node.tags, "original_file_path": node.original_file_path, "path": node.path,
+            "name": node.name,
+            "unique_id": node.unique_id,
+            "resource_type": node.resource_type,
+            "package_name": node.package_name,
+            "fqn": node.fqn,
+            "config": node.config,
+            "tags": node.tags,
+            "original_file_path": node.original_file_path,
+            "path": node.path,
             "version": node.version,
         }
-        ctx = self.p.factory.context({"__kiln_custom": custom, "__kiln_node": node_ctx},
-                                     node.package_name, None, execute=False)
+        ctx = self.p.factory.context(
+            {"__kiln_custom": custom, "__kiln_node": node_ctx},
+            node.package_name,
+            None,
+            execute=False,
+        )
         text = "{{ generate_" + kind + "_name(__kiln_custom, __kiln_node) }}"
         return render_string(text, ctx, node.original_file_path).strip()  # type: ignore[arg-type]

@@ -105,7 +105,8 @@ class ProjectParser:
                 self._add_macro_record(m.name, package, m.path, m.path, m.macro_sql, m.calls)
         macro_files = discover(self.root, self.project.macro_paths, (".sql",))
         generic = [
-            f for f in discover(self.root, self.project.test_paths, (".sql",))
+            f
+            for f in discover(self.root, self.project.test_paths, (".sql",))
             if f.resource_path.split("/")[0] == "generic"
         ]
         for file in macro_files + generic:
@@ -113,15 +114,28 @@ class ProjectParser:
 
             rewritten = rewrite_dbt_tags(file.text)
             for m in self.registry.add_file(self.package, file.path, file.text, rewritten):
-                self._add_macro_record(m.name, self.package, file.resource_path if file in macro_files
-                                       else file.path, file.path, m.macro_sql, m.calls)
+                self._add_macro_record(
+                    m.name,
+                    self.package,
+                    file.resource_path if file in macro_files else file.path,
+                    file.path,
+                    m.macro_sql,
+                    m.calls,
+                )
 
-    def _add_macro_record(self, name: str, package: str, path: str, original: str, sql: str,
-                          calls: frozenset[str]) -> None:
+    def _add_macro_record(
+        self, name: str, package: str, path: str, original: str, sql: str, calls: frozenset[str]
+    ) -> None:
         uid = f"macro.{package}.{name}"
         self.manifest.macros[uid] = Macro(
-            unique_id=uid, name=name, package_name=package, path=path, original_file_path=original,
-            macro_sql=sql, depends_on_macros=[], created_at=self.now,
+            unique_id=uid,
+            name=name,
+            package_name=package,
+            path=path,
+            original_file_path=original,
+            macro_sql=sql,
+            depends_on_macros=[],
+            created_at=self.now,
         )
 
     def finish_macro_dependencies(self) -> None:
@@ -129,7 +143,9 @@ class ProjectParser:
         for macro_def in self.registry.all_macros():
             record = self.manifest.macros.get(macro_def.unique_id)
             if record is not None:
-                record.depends_on_macros = self.registry.depends_on(macro_def.calls - {macro_def.name})
+                record.depends_on_macros = self.registry.depends_on(
+                    macro_def.calls - {macro_def.name}
+                )
 
     def _load_docs(self) -> None:
         folders = self.project.docs_paths or self.project.all_source_paths
@@ -137,24 +153,47 @@ class ProjectParser:
             for match in _DOCS_BLOCK.finditer(file.text):
                 name = match.group(1)
                 uid = f"doc.{self.package}.{name}"
-                self.manifest.docs[uid] = Doc(uid, name, self.package, file.resource_path,
-                                              file.path, match.group(2).strip())
+                self.manifest.docs[uid] = Doc(
+                    uid, name, self.package, file.resource_path, file.path, match.group(2).strip()
+                )
 
     def _property_files(self) -> list[SourceFile]:
         p = self.project
-        folders = tuple(dict.fromkeys(p.model_paths + p.seed_paths + p.snapshot_paths
-                                      + p.analysis_paths + p.macro_paths + p.test_paths))
+        folders = tuple(
+            dict.fromkeys(
+                p.model_paths
+                + p.seed_paths
+                + p.snapshot_paths
+                + p.analysis_paths
+                + p.macro_paths
+                + p.test_paths
+            )
+        )
         return discover(self.root, folders, (".yml", ".yaml"))
 
     # ---- node files ----------------------------------------------------------------------
 
-    def _new_node(self, resource_type: str, file: SourceFile, name: str, fqn: list[str],
-                  raw_code: str, path: str | None = None) -> Node:
+    def _new_node(
+        self,
+        resource_type: str,
+        file: SourceFile,
+        name: str,
+        fqn: list[str],
+        raw_code: str,
+        path: str | None = None,
+    ) -> Node:
         uid = f"{resource_type}.{self.package}.{name}"
         return Node(
-            unique_id=uid, resource_type=resource_type, package_name=self.package, name=name,
-            path=path or file.resource_path, original_file_path=file.path, fqn=fqn,
-            raw_code=raw_code, checksum=file.checksum, created_at=self.now,
+            unique_id=uid,
+            resource_type=resource_type,
+            package_name=self.package,
+            name=name,
+            path=path or file.resource_path,
+            original_file_path=file.path,
+            fqn=fqn,
+            raw_code=raw_code,
+            checksum=file.checksum,
+            created_at=self.now,
         )
 
     def _add_node(self, node: Node, file: SourceFile) -> None:
@@ -186,8 +225,9 @@ class ProjectParser:
     def _parse_analyses(self) -> None:
         for file in discover(self.root, self.project.analysis_paths, (".sql",)):
             fqn = [self.package, "analysis", *file.folder_parts, file.stem]
-            node = self._new_node("analysis", file, file.stem, fqn, file.text,
-                                  path=f"analysis/{file.resource_path}")
+            node = self._new_node(
+                "analysis", file, file.stem, fqn, file.text, path=f"analysis/{file.resource_path}"
+            )
             self._extract(node, file)
             self._add_node(node, file)
 
@@ -212,8 +252,9 @@ class ProjectParser:
             name = str(entry["name"])
             body = "select * from {{ " + str(entry["relation"]) + " }}"
             fqn = [self.package, *file.folder_parts, name]
-            node = self._new_node("snapshot", file, name, fqn, body,
-                                  path=f"{file.resource_path}/{name}.sql")
+            node = self._new_node(
+                "snapshot", file, name, fqn, body, path=f"{file.resource_path}/{name}.sql"
+            )
             node.checksum = file.checksum
             self._extract(node, file, text=body)
             self._add_node(node, file)
@@ -259,8 +300,9 @@ class ProjectParser:
     def _render_for_parse(self, node: Node, path: str, text: str) -> FileResult:
         recorder = Recorder()
         called: list[str] = []
-        ctx = self.factory.context(self._parse_node_values(node, recorder), self.package,
-                                   recorder, execute=False)
+        ctx = self.factory.context(
+            self._parse_node_values(node, recorder), self.package, recorder, execute=False
+        )
         try:
             render_string(text, ctx, path)  # type: ignore[arg-type]
         except KilnError as exc:
@@ -273,9 +315,15 @@ class ProjectParser:
             called = self._called_names(tree)
         else:
             called = found.macro_calls
-        return FileResult(recorder.refs, recorder.sources, recorder.configs,
-                          self.registry.depends_on(set(called)), dict(recorder.vars_used),
-                          dict(recorder.env_vars_used), rendered=True)
+        return FileResult(
+            recorder.refs,
+            recorder.sources,
+            recorder.configs,
+            self.registry.depends_on(set(called)),
+            dict(recorder.vars_used),
+            dict(recorder.env_vars_used),
+            rendered=True,
+        )
 
     @staticmethod
     def _called_names(tree: Any) -> list[str]:
@@ -283,7 +331,10 @@ class ProjectParser:
 
         names = []
         for call in tree.find_all(jinja2.nodes.Call):
-            if isinstance(call.node, jinja2.nodes.Name) and call.node.name not in static.CONTEXT_NAMES:
+            if (
+                isinstance(call.node, jinja2.nodes.Name)
+                and call.node.name not in static.CONTEXT_NAMES
+            ):
                 names.append(call.node.name)
         return names
 
@@ -303,22 +354,33 @@ class ProjectParser:
 
         this = self._placeholder(node.name)
         return {
-            "ref": ref, "source": source, "config": ConfigObject({}, recorder), "this": this,
-            "is_incremental": lambda: False, "model": {"name": node.name, "unique_id": node.unique_id},
-            "database": target.database, "schema": target.schema,
+            "ref": ref,
+            "source": source,
+            "config": ConfigObject({}, recorder),
+            "this": this,
+            "is_incremental": lambda: False,
+            "model": {"name": node.name, "unique_id": node.unique_id},
+            "database": target.database,
+            "schema": target.schema,
         }
 
     def _placeholder(self, identifier: str) -> Any:
         from kiln.adapters.relation import Relation
 
         t = self.factory.target
-        return Relation(t.database, t.schema, identifier, quote_char=self.inputs.quote_char,
-                        include_database=self.inputs.include_database)
+        return Relation(
+            t.database,
+            t.schema,
+            identifier,
+            quote_char=self.inputs.quote_char,
+            include_database=self.inputs.include_database,
+        )
 
     # ---- configs ---------------------------------------------------------------------------
 
-    def node_config(self, node: Node, tree_key: str, yml_config: dict[str, Any],
-                    file_config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def node_config(
+        self, node: Node, tree_key: str, yml_config: dict[str, Any], file_config: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(config, unrendered_config) of a node from project tree, yml and config() call."""
         config = defaults_for(node.resource_type)
         unrendered: dict[str, Any] = {}
@@ -345,4 +407,3 @@ class ProjectParser:
             else:
                 out[key] = value
         return out
-

@@ -119,8 +119,9 @@ def _name(entry: dict[str, Any], key: str, file: SourceFile) -> str:
     return name
 
 
-def _collect_tests(props: Properties, key: str, name: str, entry: dict[str, Any],
-                   file: SourceFile) -> None:
+def _collect_tests(
+    props: Properties, key: str, name: str, entry: dict[str, Any], file: SourceFile
+) -> None:
     tests = TestEntries(key, name, file, [])
     _add_test_entries(tests, entry)
     if tests.entries:
@@ -157,8 +158,10 @@ def column_infos(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "data_type": column.get("data_type"),
             "constraints": list(column.get("constraints") or []),
             "quote": column.get("quote"),
-            "config": {"meta": dict(column.get("meta") or {}),
-                       "tags": list(column.get("tags") or [])},
+            "config": {
+                "meta": dict(column.get("meta") or {}),
+                "tags": list(column.get("tags") or []),
+            },
             "tags": list(column.get("tags") or []),
             "granularity": column.get("granularity"),
             "doc_blocks": [],

@@ -16,10 +16,14 @@ from kiln.parse.properties import Properties, TestEntries, column_infos
 if TYPE_CHECKING:
     from kiln.parse.parser import ProjectParser
 
-_TREE_KEY = {"model": "models", "seed": "seeds", "snapshot": "snapshots", "test": "tests",
-             "analysis": "analyses"}
-_PATCH_KEY = {"model": "models", "seed": "seeds", "snapshot": "snapshots",
-              "analysis": "analyses"}
+_TREE_KEY = {
+    "model": "models",
+    "seed": "seeds",
+    "snapshot": "snapshots",
+    "test": "tests",
+    "analysis": "analyses",
+}
+_PATCH_KEY = {"model": "models", "seed": "seeds", "snapshot": "snapshots", "analysis": "analyses"}
 
 
 class Resolver:
@@ -58,18 +62,22 @@ class Resolver:
                     yml_config[key] = entry[key]
             if node.resource_type == "snapshot" and patch is None:
                 yml_config = self._yaml_snapshot_config(node)
-            config, unrendered = self.p.node_config(node, _TREE_KEY[node.resource_type],
-                                                    yml_config, file_config)
+            config, unrendered = self.p.node_config(
+                node, _TREE_KEY[node.resource_type], yml_config, file_config
+            )
             node.config, node.unrendered_config = config, unrendered
             if patch is not None:
                 node.patch_path = f"{self.package}://{patch.file.path}"
-                node.description = self._render_doc(str(entry.get("description") or ""),
-                                                    patch.file.path)
+                node.description = self._render_doc(
+                    str(entry.get("description") or ""), patch.file.path
+                )
                 node.columns = self._columns(entry, patch.file.path)
             node.meta = dict(config.get("meta") or {})
             node.docs = {"show": True, "node_color": None, **(config.get("docs") or {})}
             node.group = config.get("group")
-            node.access = config.get("access", "protected") if node.resource_type == "model" else None
+            node.access = (
+                config.get("access", "protected") if node.resource_type == "model" else None
+            )
             if result is not None:
                 node.depends_on_macros = list(result.macro_ids)
                 node.vars_used, node.env_vars_used = result.vars_used, result.env_vars_used
@@ -99,9 +107,11 @@ class Resolver:
             package = args[0] if len(args) == 2 else self.package
             found = docs.get(f"doc.{package}.{name}")
             if found is None:
-                raise ParseError(f"documentation for '{name}' not found",
-                                 hint="define it in a {% docs %} block in a .md file",
-                                 location=Location(path))
+                raise ParseError(
+                    f"documentation for '{name}' not found",
+                    hint="define it in a {% docs %} block in a .md file",
+                    location=Location(path),
+                )
             return found.block_contents
 
         ctx = self.p.factory.context({"doc": doc}, self.package, None, execute=False)
@@ -125,8 +135,13 @@ class Resolver:
             quoting = {**(source.get("quoting") or {}), **(table.get("quoting") or {})}
             freshness = table.get("freshness", source.get("freshness"))
             node = SourceDefinition(
-                unique_id=uid, package_name=self.package, source_name=sname, name=tname,
-                path=file.path, original_file_path=file.path, fqn=fqn,
+                unique_id=uid,
+                package_name=self.package,
+                source_name=sname,
+                name=tname,
+                path=file.path,
+                original_file_path=file.path,
+                fqn=fqn,
                 identifier=str(table.get("identifier") or tname),
                 schema=str(table.get("schema") or source.get("schema") or sname),
                 database=table.get("database") or source.get("database") or self.target.database,
@@ -135,17 +150,23 @@ class Resolver:
                 loader=str(source.get("loader") or ""),
                 loaded_at_field=table.get("loaded_at_field", source.get("loaded_at_field")),
                 loaded_at_query=table.get("loaded_at_query", source.get("loaded_at_query")),
-                freshness=freshness, quoting=quoting, columns=self._columns(table, file.path),
-                meta=dict(table.get("meta") or {}), source_meta=dict(source.get("meta") or {}),
+                freshness=freshness,
+                quoting=quoting,
+                columns=self._columns(table, file.path),
+                meta=dict(table.get("meta") or {}),
+                source_meta=dict(source.get("meta") or {}),
                 tags=sorted(set(source.get("tags") or []) | set(table.get("tags") or [])),
-                config=config, unrendered_config={}, created_at=self.p.now,
+                config=config,
+                unrendered_config={},
+                created_at=self.p.now,
             )
             if not config.get("enabled", True):
                 self.manifest.disabled.setdefault(uid, []).append(node)
                 continue
             if uid in self.manifest.sources:
-                raise ParseError(f"source '{sname}.{tname}' is defined twice",
-                                 location=Location(file.path))
+                raise ParseError(
+                    f"source '{sname}.{tname}' is defined twice", location=Location(file.path)
+                )
             self.manifest.sources[uid] = node
 
     def _build_exposures(self) -> None:
@@ -157,18 +178,29 @@ class Resolver:
             for dep in entry.get("depends_on") or []:
                 self._record_dep_string(str(dep), refs, sources, file.path)
             self.manifest.exposures[uid] = Exposure(
-                unique_id=uid, name=name, package_name=self.package, path=file.resource_path,
-                original_file_path=file.path, fqn=[self.package, *file.folder_parts, name],
-                type=str(entry.get("type") or ""), owner=dict(entry.get("owner") or {}),
-                description=str(entry.get("description") or ""), label=entry.get("label"),
-                maturity=entry.get("maturity"), url=entry.get("url"),
-                meta=dict(entry.get("meta") or {}), tags=list(entry.get("tags") or []),
+                unique_id=uid,
+                name=name,
+                package_name=self.package,
+                path=file.resource_path,
+                original_file_path=file.path,
+                fqn=[self.package, *file.folder_parts, name],
+                type=str(entry.get("type") or ""),
+                owner=dict(entry.get("owner") or {}),
+                description=str(entry.get("description") or ""),
+                label=entry.get("label"),
+                maturity=entry.get("maturity"),
+                url=entry.get("url"),
+                meta=dict(entry.get("meta") or {}),
+                tags=list(entry.get("tags") or []),
                 config={"enabled": True, **(entry.get("config") or {})},
-                refs=refs, sources=sources, created_at=self.p.now,
+                refs=refs,
+                sources=sources,
+                created_at=self.p.now,
             )
 
-    def _record_dep_string(self, text: str, refs: list[RefCall], sources: list[tuple[str, str]],
-                           path: str) -> None:
+    def _record_dep_string(
+        self, text: str, refs: list[RefCall], sources: list[tuple[str, str]], path: str
+    ) -> None:
         from kiln.jinja.context import parse_ref_args
 
         def ref(*args: Any, **kwargs: Any) -> str:
@@ -188,21 +220,39 @@ class Resolver:
             for column, key, entry, col_tags in entries.entries:
                 self._build_one_test(entries, column, key, entry, col_tags)
 
-    def _build_one_test(self, entries: TestEntries, column: str | None, key: str, entry: Any,
-                        col_tags: list[str]) -> None:
+    def _build_one_test(
+        self, entries: TestEntries, column: str | None, key: str, entry: Any, col_tags: list[str]
+    ) -> None:
         file = entries.file
-        target = GenericTestTarget(entries.resource_key, entries.name, entries.source_name,
-                                   entries.version)
+        target = GenericTestTarget(
+            entries.resource_key, entries.name, entries.source_name, entries.version
+        )
         test = build_generic_test(
-            entry, key=key, target=target, column_name=column, package_name=self.package,
-            fqn_path=file.folder_parts, column_tags=col_tags, location=Location(file.path),
+            entry,
+            key=key,
+            target=target,
+            column_name=column,
+            package_name=self.package,
+            fqn_path=file.folder_parts,
+            column_tags=col_tags,
+            location=Location(file.path),
         )
         node = Node(
-            unique_id=test.unique_id, resource_type="test", package_name=self.package,
-            name=test.name, path=test.path, original_file_path=file.path, fqn=list(test.fqn),
-            raw_code=test.raw_code, checksum="", description=test.description,
-            refs=list(test.refs), sources=list(test.sources), test_metadata=test.test_metadata,
-            column_name=test.column_name, file_key_name=test.file_key_name,
+            unique_id=test.unique_id,
+            resource_type="test",
+            package_name=self.package,
+            name=test.name,
+            path=test.path,
+            original_file_path=file.path,
+            fqn=list(test.fqn),
+            raw_code=test.raw_code,
+            checksum="",
+            description=test.description,
+            refs=list(test.refs),
+            sources=list(test.sources),
+            test_metadata=test.test_metadata,
+            column_name=test.column_name,
+            file_key_name=test.file_key_name,
             created_at=self.p.now,
         )
         config, unrendered = self.p.node_config(node, "tests", dict(test.config), {})
@@ -259,31 +309,38 @@ class Resolver:
             exposure.depends_on_nodes = list(dict.fromkeys(deps))
 
     def _attached(self, node: Node) -> str | None:
-        kwargs_model = str((node.test_metadata.kwargs if node.test_metadata else {}).get("model", ""))
+        kwargs_model = str(
+            (node.test_metadata.kwargs if node.test_metadata else {}).get("model", "")
+        )
         for dep in node.depends_on_nodes:
             dep_node = self.manifest.nodes.get(dep)
             if dep_node is not None and f"'{dep_node.name}'" in kwargs_model:
                 return dep
         return None
 
-    def _source_id(self, node: Node | Exposure, src: tuple[str, str],
-                   sources: dict[tuple[str, str], str]) -> str:
+    def _source_id(
+        self, node: Node | Exposure, src: tuple[str, str], sources: dict[tuple[str, str], str]
+    ) -> str:
         found = sources.get(src)
         if found is None:
             known = [f"{a}.{b}" for a, b in sources]
             raise ParseError(
                 f"{node.resource_type} '{node.name}' depends on a source named "
                 f"'{src[0]}.{src[1]}' which was not found",
-                hint=did_you_mean(f"{src[0]}.{src[1]}", known) if known else "declare it under sources:",
+                hint=did_you_mean(f"{src[0]}.{src[1]}", known)
+                if known
+                else "declare it under sources:",
                 location=Location(node.original_file_path),
             )
         return found
 
-    def _ref_id(self, node: Node | Exposure, ref: RefCall,
-                by_name: dict[tuple[str, str], list[Node]]) -> str:
+    def _ref_id(
+        self, node: Node | Exposure, ref: RefCall, by_name: dict[tuple[str, str], list[Node]]
+    ) -> str:
         package = ref.package or self.package
         candidates = by_name.get((package, ref.name)) or (
-            by_name.get((self.package, ref.name)) if ref.package is None else None)
+            by_name.get((self.package, ref.name)) if ref.package is None else None
+        )
         if candidates:
             return candidates[0].unique_id
         disabled = [u for u in self.manifest.disabled if u.split(".")[-1] == ref.name]
@@ -307,9 +364,13 @@ class Resolver:
         for node in self.manifest.nodes.values():
             namer.assign(node)
         for src in self.manifest.sources.values():
-            rel = Relation(src.database, src.schema, src.identifier,
-                           quote_char=self.p.inputs.quote_char,
-                           include_database=self.p.inputs.include_database)
+            rel = Relation(
+                src.database,
+                src.schema,
+                src.identifier,
+                quote_char=self.p.inputs.quote_char,
+                include_database=self.p.inputs.include_database,
+            )
             src.relation_name = rel.render()
 
     def _check_cycles(self) -> None:

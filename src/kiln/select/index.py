@@ -1,18 +1,17 @@
 """Lookup tables over a manifest, built lazily for the methods that need them.
 
-Each table is a `cached_property`: `tag:` builds the tag table once, `path:` the path
+Each table is a `cached_property`: `tag:` builds the tag table once, `path:` the file
 table, and so on, so that a 10,000-node manifest answers most criteria with dictionary
-lookups instead of a scan. Records Kiln does not model yet (metrics, semantic models,
-saved queries, unit tests) are read from the manifest when it grows those collections.
+lookups instead of a scan, and a table nobody asks for is never built. Records Kiln does
+not model yet (metrics, semantic models, saved queries, unit tests) are read from the
+manifest when it grows those collections.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePosixPath
 from typing import Any
 
 from kiln.manifest.nodes import Exposure, Manifest, Node, SourceDefinition
@@ -27,6 +26,7 @@ EXTRA_COLLECTIONS = {
 }
 
 Record = Node | SourceDefinition | Exposure | Any
+Table = dict[str, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +40,41 @@ class FqnEntry:
 
 def _enabled(record: Record) -> bool:
     config = getattr(record, "config", None)
-    enabled = config.get("enabled", True) if isinstance(config, dict) else True
-    return enabled is not False
+    return not isinstance(config, dict) or config.get("enabled", True) is not False
 
 
-def _extras(manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
-    for resource_type, attribute in EXTRA_COLLECTIONS.items():
+def _extras(manifest: Manifest) -> Iterator[dict[str, Any]]:
+    for attribute in EXTRA_COLLECTIONS.values():
         collection = getattr(manifest, attribute, None)
         if isinstance(collection, dict):
-            yield resource_type, collection
+            yield collection
 
 
-def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
-    grouped: defaultdict[str, set[str]] = defaultdict(set)
-    for key, uid in pairs:
-        grouped[key].add(uid)
-    return {key: frozenset(ids) for key, ids in grouped.items()}
+def _add(table: Table, key: str, uid: str) -> None:
+    found = table.get(key)
+    if found is None:
+        table[key] = [uid]
+    else:
+        found.append(uid)
 
 
 def _tags(record: Record) -> list[Any]:
     tags = getattr(record, "tags", None) or []
     return list(tags) if isinstance(tags, list | tuple) else [tags]
+
+
+def file_name_and_stem(path: str) -> tuple[str, str]:
+    """The last path segment, and the same without its extension.
+
+    Example:
+        >>> file_name_and_stem("models/staging/stg_orders.sql")
+        ('stg_orders.sql', 'stg_orders')
+        >>> file_name_and_stem("seeds/.hidden")
+        ('.hidden', '.hidden')
+    """
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name, name[:dot] if dot > 0 else name
 
 
 class NodeIndex:
@@ -73,10 +87,13 @@ class NodeIndex:
     def members(self) -> dict[str, Record]:
         """Every enabled node, source, exposure (and future record) by unique id."""
         found: dict[str, Record] = {}
-        for collection in (self.manifest.nodes, self.manifest.sources, self.manifest.exposures):
-            found.update((uid, rec) for uid, rec in collection.items() if _enabled(rec))
-        for _, collection in _extras(self.manifest):
-            found.update((uid, rec) for uid, rec in collection.items() if _enabled(rec))
+        collections: list[dict[str, Any]] = [
+            self.manifest.nodes, self.manifest.sources, self.manifest.exposures,
+        ]  # fmt: skip
+        for collection in [*collections, *_extras(self.manifest)]:
+            for uid, record in collection.items():
+                if _enabled(record):
+                    found[uid] = record
         return found
 
     @cached_property
@@ -87,86 +104,119 @@ class NodeIndex:
     @cached_property
     def resource_types(self) -> dict[str, frozenset[str]]:
         """Unique ids by resource type."""
-        return _group((str(rec.resource_type), uid) for uid, rec in self.members.items())
+        table: Table = {}
+        for uid, record in self.members.items():
+            _add(table, record.resource_type, uid)
+        return {key: frozenset(ids) for key, ids in table.items()}
 
     def of_type(self, *resource_types: str) -> frozenset[str]:
         """The ids of every member of the given resource types."""
+        if len(resource_types) == 1:
+            return self.resource_types.get(resource_types[0], frozenset())
         return frozenset().union(*(self.resource_types.get(t, ()) for t in resource_types))
 
+    def records(self, *resource_types: str) -> dict[str, Record]:
+        """The members of the given resource types, by id."""
+        members = self.members
+        return {uid: members[uid] for uid in self.of_type(*resource_types)}
+
     @cached_property
-    def test_parents(self) -> dict[str, frozenset[str]]:
-        """For every test and unit test, the nodes it depends on (indirect selection)."""
-        found: dict[str, frozenset[str]] = {}
-        for uid in self.of_type("test", "unit_test"):
-            deps = getattr(self.members[uid], "depends_on_nodes", None) or ()
-            found[uid] = frozenset(deps)
+    def test_ids(self) -> frozenset[str]:
+        """Tests and unit tests: what indirect selection may add."""
+        return self.of_type("test", "unit_test")
+
+    def test_parents(self, uid: str) -> frozenset[str]:
+        """The nodes test `uid` depends on."""
+        cache = self._parents
+        found = cache.get(uid)
+        if found is None:
+            found = cache[uid] = frozenset(getattr(self.members[uid], "depends_on_nodes", ()))
         return found
+
+    @cached_property
+    def _parents(self) -> dict[str, frozenset[str]]:
+        return {}
+
+    @cached_property
+    def fqn_ids(self) -> frozenset[str]:
+        """Every member `fqn:` may select: all but sources."""
+        return self.member_ids - self.of_type("source")
 
     @cached_property
     def fqns(self) -> dict[str, FqnEntry]:
-        """The fqn of every member `fqn:` may select (all but sources)."""
+        """The fqn of every member in `fqn_ids`, pre-split."""
         found: dict[str, FqnEntry] = {}
-        for uid, rec in self.members.items():
-            fqn = tuple(str(part) for part in getattr(rec, "fqn", ()) or ())
-            if rec.resource_type == "source" or not fqn:
-                continue
-            versioned = rec.resource_type == "model" and getattr(rec, "version", None) is not None
-            found[uid] = FqnEntry(fqn, flatten_fqn(fqn), versioned)
+        members = self.members
+        for uid in self.fqn_ids:
+            record = members[uid]
+            fqn = tuple(record.fqn or ("",))
+            flat = flatten_fqn(fqn) if "." in "".join(fqn) else fqn
+            versioned = record.resource_type == "model" and record.version is not None  # type: ignore[union-attr]
+            found[uid] = FqnEntry(fqn, flat, versioned)
         return found
 
     @cached_property
-    def fqn_keys(self) -> dict[str, frozenset[str]]:
+    def fqn_keys(self) -> Table:
         """Ids by each string a plain (wildcard-free) fqn selector can start with.
 
         A plain selector matches a node only through its name, its first fqn part or
-        its second (the package left out); versioned models also by `name_vN`.
+        its second (the package left out); versioned models also by `name` and `name_vN`.
         """
-        pairs: list[tuple[str, str]] = []
+        table: Table = {}
         for uid, entry in self.fqns.items():
-            pairs.append((entry.fqn[-1], uid))
-            pairs.extend((part, uid) for part in entry.flat[:2])
+            _add(table, entry.fqn[-1], uid)
+            for part in entry.flat[:2]:
+                _add(table, part, uid)
             if entry.versioned and len(entry.fqn) >= 2:
-                pairs.append((entry.fqn[-2], uid))
-                pairs.append(("_".join(entry.fqn[-2:]), uid))
-        return _group(pairs)
+                _add(table, entry.fqn[-2], uid)
+                _add(table, "_".join(entry.fqn[-2:]), uid)
+        return table
 
     @cached_property
-    def tags(self) -> dict[str, frozenset[str]]:
+    def tags(self) -> Table:
         """Ids by tag."""
-        return _group((str(tag), uid) for uid, rec in self.members.items() for tag in _tags(rec))
+        table: Table = {}
+        for uid, record in self.members.items():
+            for tag in _tags(record):
+                _add(table, str(tag), uid)
+        return table
 
     @cached_property
-    def packages(self) -> dict[str, frozenset[str]]:
+    def packages(self) -> Table:
         """Ids by package name."""
-        return _group((str(rec.package_name), uid) for uid, rec in self.members.items())
+        table: Table = {}
+        for uid, record in self.members.items():
+            _add(table, record.package_name, uid)
+        return table
 
     @cached_property
-    def paths(self) -> dict[tuple[str, ...], frozenset[str]]:
-        """Ids by every path that `path:` can name for them, as segment tuples.
+    def files(self) -> Table:
+        """Ids by the file that defines them (`original_file_path`)."""
+        table: Table = {}
+        for uid, record in self.members.items():
+            _add(table, str(record.original_file_path).removeprefix("./"), uid)
+        return table
 
-        A record is reachable through its file, every folder above the file, and the
-        YAML file that patched it (a model described in `_marts.yml`).
-        """
-        pairs: list[tuple[tuple[str, ...], str]] = []
-        for uid, rec in self.members.items():
-            parts = PurePosixPath(str(rec.original_file_path)).parts
-            pairs.extend((parts[:end], uid) for end in range(len(parts) + 1))
-            patch = getattr(rec, "patch_path", None)
+    @cached_property
+    def patches(self) -> Table:
+        """Ids by the YAML file that patched them (a model described in `_marts.yml`)."""
+        table: Table = {}
+        for uid, record in self.members.items():
+            patch = getattr(record, "patch_path", None)
             if patch:
-                pairs.append((PurePosixPath(patch.split("://", 1)[-1]).parts, uid))
-        grouped: defaultdict[tuple[str, ...], set[str]] = defaultdict(set)
-        for key, uid in pairs:
-            grouped[key].add(uid)
-        return {key: frozenset(ids) for key, ids in grouped.items()}
+                _add(table, patch.split("://", 1)[-1], uid)
+        return table
 
     @cached_property
-    def file_names(self) -> dict[str, frozenset[str]]:
+    def file_names(self) -> Table:
         """Ids by file name and by file name without its extension."""
-        pairs: list[tuple[str, str]] = []
-        for uid, rec in self.members.items():
-            path = PurePosixPath(str(rec.original_file_path))
-            pairs.extend(((path.name, uid), (path.stem, uid)))
-        return _group(pairs)
+        table: Table = {}
+        for path, ids in self.files.items():
+            name, stem = file_name_and_stem(path)
+            table.setdefault(name, []).extend(ids)
+            if stem != name:
+                table.setdefault(stem, []).extend(ids)
+        return table
 
     @cached_property
     def config_records(self) -> dict[str, Record]:

@@ -43,15 +43,15 @@ def expand(selected: set[str], mode: IndirectSelection, ctx: SelectionContext) -
     """
     if mode is IndirectSelection.EMPTY:
         return Picked(frozenset(selected))
-    test_parents = ctx.index.test_parents
+    tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
     children = ctx.graph.children
-    candidates = {c for uid in selected for c in children.get(uid, ()) if c in test_parents}
+    candidates = {c for uid in selected for c in children.get(uid, ()) if c in tests}
     if mode is IndirectSelection.EAGER:
         return Picked(frozenset(selected | candidates))
     direct, indirect = set(selected), set()
     buildable = _buildable_scope(selected, ctx) if mode is IndirectSelection.BUILDABLE else set()
     for test in candidates:
-        parents = test_parents[test]
+        parents = parents_of(test)
         if parents <= selected or (mode is IndirectSelection.BUILDABLE and parents <= buildable):
             direct.add(test)
         else:
@@ -81,8 +81,6 @@ def incorporate(
     scope: set[str] = set(direct)
     if mode is IndirectSelection.BUILDABLE:
         scope |= ancestors(ctx.graph, direct)
-    test_parents = ctx.index.test_parents
-    promoted = {
-        uid for uid in indirect - direct if uid in test_parents and test_parents[uid] <= scope
-    }
+    tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
+    promoted = {uid for uid in indirect - direct if uid in tests and parents_of(uid) <= scope}
     return direct | promoted

@@ -12,13 +12,13 @@ A method that cannot use its value raises `MethodError`; the evaluator turns it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from kiln.manifest.nodes import SourceDefinition
 from kiln.select.context import SelectionContext
 from kiln.select.errors import MethodError, unknown_choice
-from kiln.select.index import Record
+from kiln.select.index import FqnEntry, Record, Table
 from kiln.select.patterns import (
     fqn_matches,
     glob_match,
@@ -46,7 +46,7 @@ def _scan(records: dict[str, Record], keep: Callable[[Record], bool]) -> set[str
     return {uid for uid, rec in records.items() if keep(rec)}
 
 
-def _from_table(table: dict[str, frozenset[str]], pattern: str) -> set[str]:
+def _from_table(table: Table, pattern: str) -> set[str]:
     """Ids whose key matches `pattern`: a lookup, or a scan of the keys for a glob."""
     if not has_glob(pattern):
         return set(table.get(pattern, ()))
@@ -59,20 +59,28 @@ def select_fqn(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[
 
     Sources are never selected by fqn; exposures are.
     """
-    fqns = ctx.index.fqns
+    index = ctx.index
     if value == "*":
-        return set(fqns)
+        return set(index.fqn_ids)
+    fqns = index.fqns
     if has_glob(value):
-        candidates: Iterable[str] = fqns
-    else:
-        keys = ctx.index.fqn_keys
-        candidates = keys.get(value, frozenset()) | keys.get(value.split(".")[0], frozenset())
-        candidates |= keys.get("_".join(value.split(".")[-2:]), frozenset())
-    return {
-        uid
-        for uid in candidates
-        if fqn_matches(fqns[uid].fqn, value, versioned=fqns[uid].versioned)
+        return {uid for uid, e in fqns.items() if fqn_matches(e.fqn, value, versioned=e.versioned)}
+    parts = tuple(value.split("."))
+    keys = index.fqn_keys
+    candidates = {
+        *keys.get(value, ()),
+        *keys.get(parts[0], ()),
+        *keys.get("_".join(parts[-2:]), ()),
     }
+    return {uid for uid in candidates if _plain_fqn_match(fqns[uid], value, parts)}
+
+
+def _plain_fqn_match(entry: FqnEntry, value: str, parts: tuple[str, ...]) -> bool:
+    # the wildcard-free case of `fqn_matches`, without re-splitting the fqn per node
+    if entry.versioned:
+        return fqn_matches(entry.fqn, value, versioned=True)
+    size, flat = len(parts), entry.flat
+    return entry.fqn[-1] == value or flat[:size] == parts or flat[1 : size + 1] == parts
 
 
 def select_tag(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
@@ -89,10 +97,45 @@ def select_path(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set
     if value.startswith("/"):
         raise MethodError(f"path {value!r} must be relative to the project root")
     pattern = normalize_path_pattern(value)
-    paths = ctx.index.paths
-    if not has_glob(value):
-        return set(paths.get(pattern, ()))
-    return {uid for path, ids in paths.items() if path_glob_match(path, pattern) for uid in ids}
+    index = ctx.index
+    if has_glob(value):
+        keep = _path_globber(pattern)
+    else:
+        prefix = "/".join(pattern)
+        keep = _path_prefixer(prefix)
+    found = {uid for path, ids in index.files.items() if keep(path) for uid in ids}
+    found.update(uid for path, ids in index.patches.items() if keep(path, False) for uid in ids)
+    return found
+
+
+def _path_prefixer(prefix: str) -> Callable[..., bool]:
+    def keep(path: str, folders: bool = True) -> bool:
+        if not prefix or path == prefix:
+            return True
+        return folders and path.startswith(prefix) and path[len(prefix)] == "/"
+
+    return keep
+
+
+def _path_globber(pattern: tuple[str, ...]) -> Callable[..., bool]:
+    folders: dict[tuple[str, ...], bool] = {}
+
+    def keep(path: str, with_folders: bool = True) -> bool:
+        parts = tuple(path.split("/"))
+        if path_glob_match(parts, pattern):
+            return True
+        if not with_folders:
+            return False
+        # a file matches when any folder above it does; folders repeat, so remember them
+        for end in range(len(parts)):
+            folder = parts[:end]
+            if folder not in folders:
+                folders[folder] = path_glob_match(folder, pattern)
+            if folders[folder]:
+                return True
+        return False
+
+    return keep
 
 
 def select_file(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
@@ -190,14 +233,14 @@ def select_test_type(ctx: SelectionContext, value: str, args: tuple[str, ...]) -
     checks = _TEST_TYPE_CHECKS.get(value)
     if checks is None:
         raise MethodError(unknown_choice("test type", value, TEST_TYPES))
-    tests = {uid: ctx.index.members[uid] for uid in ctx.index.of_type("test", "unit_test")}
+    tests = ctx.index.records("test", "unit_test")
     return _scan(tests, lambda rec: any(check(rec) for check in checks))
 
 
 def select_test_name(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`test_name:`: the generic test a test was made from (`unique`, `accepted_values`)."""
     matches = glob_matcher(value)
-    tests = {uid: ctx.index.members[uid] for uid in ctx.index.of_type("test")}
+    tests = ctx.index.records("test")
     return _scan(tests, lambda rec: matches(_test_name(rec)))
 
 
@@ -223,7 +266,7 @@ def select_source(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> s
     else:
         package, source, table = "*", value, "*"
     return _scan(
-        {uid: ctx.index.members[uid] for uid in ctx.index.of_type("source")},
+        ctx.index.records("source"),
         lambda rec: (
             isinstance(rec, SourceDefinition)
             and glob_match(rec.package_name, package)
@@ -240,7 +283,7 @@ def _named(resource_type: str) -> MethodFn:
         forms = (f"{resource_type}_name", f"package.{resource_type}_name")
         package, name = _split(value, resource_type, forms)
         return _scan(
-            {uid: ctx.index.members[uid] for uid in ctx.index.of_type(resource_type)},
+            ctx.index.records(resource_type),
             lambda rec: glob_match(rec.package_name, package) and glob_match(rec.name, name),
         )
 
@@ -270,7 +313,7 @@ def select_access(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> s
     """`access:`: models by access level; a model without one is `protected`."""
     if value not in ACCESS_LEVELS:
         raise MethodError(unknown_choice("access level", value, ACCESS_LEVELS))
-    models = {uid: ctx.index.members[uid] for uid in ctx.index.of_type("model")}
+    models = ctx.index.records("model")
     return _scan(models, lambda rec: (getattr(rec, "access", None) or "protected") == value)
 
 
@@ -291,7 +334,7 @@ def select_version(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> 
     """`version:`: models that are the `latest`, a `prerelease`, `old`, or unversioned (`none`)."""
     if value not in VERSION_TYPES:
         raise MethodError(unknown_choice("version selector", value, VERSION_TYPES))
-    models = {uid: ctx.index.members[uid] for uid in ctx.index.of_type("model")}
+    models = ctx.index.records("model")
     return _scan(models, lambda rec: _version_matches(rec, value))
 
 
