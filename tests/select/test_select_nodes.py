@@ -64,7 +64,7 @@ def test_items_matching_nothing_are_reported(shop: Manifest, shop_graph: Graph) 
     result = resolve_selection(
         shop, shop_graph, select=["stg_orders nope", "tag:none,stg_orders"], exclude=["gone"]
     )
-    assert result.unmatched == ("fqn:nope", "tag:none,fqn:stg_orders", "fqn:gone")
+    assert result.unmatched == ("nope", "tag:none,stg_orders", "gone")
 
 
 def test_versioned_models_match_by_name_and_version() -> None:

@@ -189,10 +189,10 @@ def read_seed(
         ConfigError: the delimiter is not one character, or ``type_names`` lacks a kind.
     """
     overrides = dict(column_types or {})
-    where = str(path)
-    header, records, lines = _read_records(_read_text(path), where, delimiter)
+    source = _Source(str(path), _read_text(path), delimiter)
+    header, records = _read_records(source)
     names = dedupe_column_names(header)
-    _check_overrides(names, overrides, where)
+    _check_overrides(names, overrides, source.where)
     cells_by_column: list[Sequence[str]] = (
         list(zip(*records, strict=True)) if records else [() for _ in names]
     )
@@ -203,11 +203,20 @@ def read_seed(
             column = SeedColumn(name, SeedKind.TEXT, overrides[name], overridden=True)
             values = _text_values(cells, text_nulls)
         else:
-            kind, values = _infer_column(cells, text_nulls, where, lines)
+            kind, values = _infer_column(cells, text_nulls, source)
             column = SeedColumn(name, kind, _sql_type(type_names, kind))
         columns.append(column)
         values_by_column.append(values)
     return SeedData(columns=tuple(columns), rows=list(zip(*values_by_column, strict=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """The seed's decoded text, kept to find line numbers when reporting an error."""
+
+    where: str
+    text: str
+    delimiter: str
 
 
 def dedupe_column_names(header: Sequence[str]) -> tuple[str, ...]:
@@ -273,65 +282,75 @@ def _read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _read_records(
-    text: str, where: str, delimiter: str
-) -> tuple[list[str], list[list[str]], list[int]]:
-    """Split the text into the header, the data records and each record's first line."""
-    if len(delimiter) != 1:
-        raise ConfigError(
-            f"the seed delimiter must be one character, got {delimiter!r}",
-            hint="set `delimiter` to a single character such as ',', ';' or '\\t'",
-            location=Location(where),
-        )
-    # newline="" keeps CR LF inside quoted fields, as DuckDB's COPY loads them.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _read_records(source: _Source) -> tuple[list[str], list[list[str]]]:
+    """Split the text into the header and the data records, one field per column each."""
+    reader = _csv_reader(source)
     try:
         header = next(reader, None)
         if not header:
             raise ParseError(
                 "the seed file has no header row",
                 hint="put the column names on the first line",
-                location=Location(where, 1),
+                location=Location(source.where, 1),
             )
-        records, lines = _collect_records(reader, len(header), where)
+        records = _keep_records(list(reader), len(header))
     except csv.Error as exc:
         raise ParseError(
             f"malformed CSV: {exc}",
             hint="check the quoting of the values on this line",
-            location=Location(where, reader.line_num or 1),
+            location=Location(source.where, reader.line_num or 1),
         ) from exc
-    return header, records, lines
+    width = len(header)
+    if any(len(record) != width for record in records):
+        index = next(i for i, record in enumerate(records) if len(record) != width)
+        raise _ragged_row(source, index, len(records[index]), width)
+    return header, records
 
 
-def _collect_records(
-    reader: CsvReader, width: int, where: str
-) -> tuple[list[list[str]], list[int]]:
-    """Read the data records, checking each has one field per column."""
-    records: list[list[str]] = []
-    lines: list[int] = []
+def _csv_reader(source: _Source) -> CsvReader:
+    """A reader with the seed's delimiter and Python's default quoting, as agate uses."""
+    if len(source.delimiter) != 1:
+        raise ConfigError(
+            f"the seed delimiter must be one character, got {source.delimiter!r}",
+            hint="set `delimiter` to a single character such as ',', ';' or '\\t'",
+            location=Location(source.where),
+        )
+    # newline="" keeps CR LF inside quoted fields, as DuckDB's COPY loads them.
+    return csv.reader(io.StringIO(source.text, newline=""), delimiter=source.delimiter)
+
+
+def _keep_records(records: list[list[str]], width: int) -> list[list[str]]:
+    """Drop blank lines as DuckDB's COPY does, which reads them as NULL in a 1-column file."""
+    if width == 1:
+        return [record or [""] for record in records]
+    return [record for record in records if record]
+
+
+def _record_line(source: _Source, index: int) -> int:
+    """The line where data record ``index`` (counted as :func:`_keep_records` keeps them)
+    starts; found by reading again, as only errors need it."""
+    reader = _csv_reader(source)
+    width = len(next(reader))
+    kept = -1
     previous_end = reader.line_num
     for record in reader:
         line = previous_end + 1
         previous_end = reader.line_num
-        if not record:
-            if width != 1:
-                continue  # DuckDB's COPY skips blank lines...
-            record = [""]  # ...but reads one as an empty value when there is one column.
-        if len(record) != width:
-            raise _ragged_row(where, line, len(record), width)
-        records.append(record)
-        lines.append(line)
-    return records, lines
+        if record or width == 1:
+            kept += 1
+            if kept == index:
+                return line
+    return previous_end
 
 
-def _ragged_row(where: str, line: int, found: int, width: int) -> ParseError:
+def _ragged_row(source: _Source, index: int, found: int, width: int) -> ParseError:
     """The error for a record whose field count differs from the header's."""
     return ParseError(
         f"this row has {found} field{'s' if found != 1 else ''} "
         f"but the header has {width} column{'s' if width != 1 else ''}",
         hint=f"give every row exactly {width} fields (empty fields for missing values) "
         "and quote values that contain the delimiter",
-        location=Location(where, line),
+        location=Location(source.where, _record_line(source, index)),
     )
 
 
@@ -347,14 +366,14 @@ def _check_overrides(names: Sequence[str], overrides: Mapping[str, str], where: 
 
 
 def _infer_column(
-    cells: Sequence[str], text_nulls: TextNulls, where: str, lines: Sequence[int]
+    cells: Sequence[str], text_nulls: TextNulls, source: _Source
 ) -> tuple[SeedKind, list[Any]]:
     """The first kind (in dbt's order) every cell parses as, with the parsed values."""
     if not cells:
         return SeedKind.INTEGER, []
     numbers = _parse_all(_cast_number, cells)
     if numbers is not None:
-        return _numeric_column(numbers, cells, where, lines)
+        return _numeric_column(numbers, cells, source)
     for kind, cast in _TEMPORAL_AND_BOOLEAN:
         values = _parse_all(cast, cells)
         if values is not None:
@@ -392,6 +411,9 @@ def _is_null_word(stripped: str) -> bool:
 
 def _cast_number(cell: str) -> Decimal | None | _Miss:
     """agate's Number.cast (en_US, dbt's null values) on one cell."""
+    # Plain digits need none of agate's clean-up; past 28 digits its multiplication rounds.
+    if len(cell) <= _MAX_PRECISION and cell.isascii() and cell.isdigit():
+        return Decimal(cell)
     text = cell.strip()
     if _is_null_word(text):
         return None
@@ -410,11 +432,10 @@ def _cast_number(cell: str) -> Decimal | None | _Miss:
 
 
 def _numeric_column(
-    values: list[Decimal | None], cells: Sequence[str], where: str, lines: Sequence[int]
+    values: list[Decimal | None], cells: Sequence[str], source: _Source
 ) -> tuple[SeedKind, list[Any]]:
     """Split agate's Number into dbt's integer (no decimal places) and number (float8)."""
-    # dbt tests the places for truth: agate's clamp below can make them negative (float8).
-    if _decimal_places(values) != 0:
+    if _has_decimal_places(values, cells):
         return SeedKind.NUMBER, [None if v is None else float(v) for v in values]
     ints: list[int | None] = []
     for index, value in enumerate(values):
@@ -424,55 +445,57 @@ def _numeric_column(
                 "integer because none of its numbers has decimal places",
                 hint="write one of the column's numbers with decimals (1.5) "
                 "or set the column's type in column_types",
-                location=Location(where, lines[index]),
+                location=Location(source.where, _record_line(source, index)),
             )
+        # Rounding only matters where agate's precision clamp hid the decimals.
         ints.append(None if value is None else int(value.to_integral_value(ROUND_HALF_UP)))
     return SeedKind.INTEGER, ints
 
 
-def _decimal_places(values: Sequence[Decimal | None]) -> int:
-    """agate's MaxPrecision: the most decimal places of a normalised value.
+def _has_decimal_places(values: Sequence[Decimal | None], cells: Sequence[str]) -> bool:
+    """Whether agate's MaxPrecision of the column is non-zero, which makes dbt pick float8.
 
-    Like agate, it skips values that are NaN or infinite *as floats*, so 1e400 is skipped.
+    MaxPrecision is the most decimal places of a normalised value, skipping values that
+    are NaN or infinite as floats (so 1e400 too), then clamped to the context precision:
+    ``places = prec - max_whole`` when ``max_whole + places > prec``. The clamp can give 0
+    (an integer column) or a negative count (float8), so only two facts matter: whether
+    any value has decimals, and the most whole digits.
     """
-    max_whole, max_places = 1, 0
-    for value in values:
-        if value is None or math.isnan(value) or math.isinf(value):
+    max_whole, fractional = 1, False
+    for value, cell in zip(values, cells, strict=True):
+        if value is None or not value.is_finite():
             continue
-        _, digits, exponent = value.normalize(_CTX).as_tuple()
-        places = -exponent if isinstance(exponent, int) else 0
-        max_whole = max(max_whole, len(digits) - places)
-        max_places = max(max_places, places)
-    # agate clamps to the context precision, which can turn a column back into integers.
-    if max_whole + max_places > _MAX_PRECISION:
-        max_places = _MAX_PRECISION - max_whole
-    return max_places
+        whole = value.adjusted() + 1 if value else 1
+        if whole > 308 and math.isinf(value):
+            continue
+        max_whole = max(max_whole, whole)
+        # Only a cell written with a point or an exponent can have decimal places.
+        if not fractional and ("." in cell or "e" in cell or "E" in cell):
+            fractional = value != value.to_integral_value()
+    if fractional:
+        return max_whole != _MAX_PRECISION
+    return max_whole > _MAX_PRECISION
 
 
 # ---------------------------------------------------------------------------------------
 # dates, datetimes, booleans
 
 
-def _is_fixed_date(text: str) -> bool:
-    """Whether ``text`` is exactly ``YYYY-MM-DD`` in ASCII digits."""
-    return (
-        len(text) == 10
-        and text.isascii()
-        and text[4] == text[7] == "-"
-        and (text[:4] + text[5:7] + text[8:]).isdigit()
-    )
-
-
-def _is_fixed_datetime(text: str, separator: str) -> bool:
-    """Whether ``text`` is exactly ``YYYY-MM-DD?HH:MM:SS`` in ASCII digits."""
+def _has_datetime_shape(text: str, separator: str) -> bool:
+    """Whether ``text`` has the separators of ``YYYY-MM-DD?HH:MM:SS``, and its length."""
     return (
         len(text) == 19
-        and text.isascii()
-        and text[4] == text[7] == "-"
+        and text[4] == "-"
+        and text[7] == "-"
         and text[10] == separator
-        and text[13] == text[16] == ":"
-        and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]).isdigit()
+        and text[13] == ":"
+        and text[16] == ":"
     )
+
+
+# The fast paths below hand the canonical shapes to fromisoformat (C, ASCII digits only).
+# Any string it rejects goes on to the exact parser, which decides; any it accepts in
+# those shapes, strptime and isodate accept with the same value.
 
 
 def _cast_date(cell: str) -> date | None | _Miss:
@@ -480,10 +503,12 @@ def _cast_date(cell: str) -> date | None | _Miss:
     text = cell.strip()
     if _is_null_word(text):
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     try:
-        # The canonical shape skips strptime (slow); both reject the same invalid dates.
-        if _is_fixed_date(text):
-            return date(int(text[:4]), int(text[5:7]), int(text[8:]))
         return datetime.strptime(text, _DATE_FORMAT).date()
     except ValueError:
         return _MISS
@@ -494,9 +519,12 @@ def _cast_datetime(cell: str) -> datetime | None | _Miss:
     text = cell.strip()
     if _is_null_word(text):
         return None
+    if _has_datetime_shape(text, " "):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     try:
-        if _is_fixed_datetime(text, " "):
-            return _datetime_from_fixed(text, month_zero_ok=False)
         return datetime.strptime(text, _DATETIME_FORMAT)
     except ValueError:
         return _MISS
@@ -507,22 +535,15 @@ def _cast_iso_datetime(cell: str) -> datetime | None | _Miss:
     text = cell.strip()
     if _is_null_word(text):
         return None
+    if text[19:] in ("", "Z") and _has_datetime_shape(text[:19], "T"):
+        try:
+            return datetime.fromisoformat(text[:19])
+        except ValueError:
+            pass
     try:
-        if text[19:] in ("", "Z") and _is_fixed_datetime(text[:19], "T"):
-            return _datetime_from_fixed(text, month_zero_ok=True)
         return _parse_iso_datetime(text)
     except (ValueError, ArithmeticError):
         return _MISS
-
-
-def _datetime_from_fixed(text: str, *, month_zero_ok: bool) -> datetime:
-    """A datetime from ``YYYY-MM-DD?HH:MM:SS``; isodate reads month 00 as January."""
-    month = int(text[5:7])
-    if month_zero_ok and month == 0:
-        month = 1
-    return datetime(
-        int(text[:4]), month, int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
-    )
 
 
 def _cast_boolean(cell: str) -> bool | None | _Miss:

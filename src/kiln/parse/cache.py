@@ -57,7 +57,7 @@ def _global_key(factory: ContextFactory, files: list[Path]) -> str:
     p, t = factory.project, factory.target
     digest = hashlib.sha256()
     digest.update(
-        f"{CACHE_FORMAT}\0{__version__}\0{t.type}\0{t.name}\0{t.schema}\0{t.database}".encode()
+        f"{CACHE_FORMAT}\0{_code_stamp()}\0{t.type}\0{t.name}\0{t.schema}\0{t.database}".encode()
     )
     digest.update((p.root / "dbt_project.yml").read_bytes())
     digest.update(factory.vars.fingerprint().encode())
@@ -69,6 +69,20 @@ def _global_key(factory: ContextFactory, files: list[Path]) -> str:
             digest.update(str(path).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _code_stamp() -> str:
+    """Kiln's version plus its newest source mtime: a Kiln upgrade or edit drops the cache."""
+    package = Path(__file__).resolve().parent.parent
+    newest = max((p.stat().st_mtime_ns for p in package.rglob("*.py")), default=0)
+    return f"{__version__}:{newest}"
+
+
+def _code_stamp() -> str:
+    """Kiln's version plus its newest source mtime: a Kiln upgrade or edit drops the cache."""
+    package = Path(__file__).resolve().parent.parent
+    newest = max((p.stat().st_mtime_ns for p in package.rglob("*.py")), default=0)
+    return f"{__version__}:{newest}"
 
 
 def _env_still_matches(results: dict[str, FileResult]) -> bool:

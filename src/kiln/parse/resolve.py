@@ -123,7 +123,9 @@ class Resolver:
         tree = self.p.project.config_trees.get("sources") or {}
         from kiln.config.node_config import merge_config, tree_configs
 
-        for file, source, table in self.props.sources:
+        for file, raw_source, raw_table in self.props.sources:
+            source = self._rendered(raw_source, file.path)
+            table = self._rendered(raw_table, file.path)
             sname, tname = str(source["name"]), str(table["name"])
             uid = f"source.{self.package}.{sname}.{tname}"
             fqn = [self.package, *file.folder_parts, sname, tname]
@@ -168,6 +170,21 @@ class Resolver:
                     f"source '{sname}.{tname}' is defined twice", location=Location(file.path)
                 )
             self.manifest.sources[uid] = node
+
+    def _rendered(self, entry: dict[str, Any], path: str) -> dict[str, Any]:
+        """Properties with Jinja in their values rendered (`schema: "{{ var('x') }}"`).
+
+        Descriptions (rendered later with `doc()`), tests and nested tables are left alone.
+        """
+        skip = ("description", "tables", "columns", "data_tests", "tests")
+        if not any(isinstance(v, str) and "{{" in v for k, v in entry.items() if k not in skip):
+            return entry
+        ctx = self.p.factory.context({}, self.package, None, execute=False)
+        out = dict(entry)
+        for key, value in entry.items():
+            if key not in skip and isinstance(value, str) and "{{" in value:
+                out[key] = render_string(value, ctx, path).strip()
+        return out
 
     def _build_exposures(self) -> None:
         for file, entry in self.props.exposures:

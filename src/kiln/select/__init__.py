@@ -27,6 +27,7 @@ from kiln.select.ast import (
     Intersection,
     Node,
     Union,
+    source_text,
     to_text,
     with_indirect,
 )
@@ -34,6 +35,7 @@ from kiln.select.context import PriorState, SelectionContext
 from kiln.select.errors import unknown_choice
 from kiln.select.evaluate import Evaluator, evaluate
 from kiln.select.grammar import parse, parse_all
+from kiln.select.index import NodeIndex
 from kiln.select.resource_types import COMMANDS, command_types, resolve_resource_types
 from kiln.select.selectors import SelectorLibrary
 
@@ -46,6 +48,7 @@ __all__ = [
     "IndirectSelection",
     "Intersection",
     "Node",
+    "NodeIndex",
     "PriorState",
     "SelectionContext",
     "SelectionResult",
@@ -53,6 +56,7 @@ __all__ = [
     "Union",
     "evaluate",
     "parse",
+    "parse_indirect_selection",
     "resolve_resource_types",
     "resolve_selection",
     "select_nodes",
@@ -94,6 +98,7 @@ def select_nodes(
     indirect_selection: str = "eager",
     command: str = "ls",
     state: PriorState | None = None,
+    index: NodeIndex | None = None,
 ) -> frozenset[str]:
     """The unique ids a command selects, as dbt-core would.
 
@@ -110,6 +115,8 @@ def select_nodes(
         indirect_selection: `--indirect-selection`: eager, cautious, buildable, empty.
         command: whose resource types to keep (`ls`, `build`, `run`, `test`, ...).
         state: prior state for `state:`, `result:` and `source_status:`.
+        index: lookup tables of an earlier selection over the same manifest, to reuse
+            (`NodeIndex(manifest)`); without it each call builds what it needs.
 
     Returns:
         The selected unique ids.
@@ -121,7 +128,7 @@ def select_nodes(
         manifest, graph, select=select, exclude=exclude, selector=selector,
         selectors=selectors, resource_types=resource_types,
         exclude_resource_types=exclude_resource_types,
-        indirect_selection=indirect_selection, command=command, state=state,
+        indirect_selection=indirect_selection, command=command, state=state, index=index,
     ).unique_ids  # fmt: skip
 
 
@@ -138,6 +145,7 @@ def resolve_selection(
     indirect_selection: str = "eager",
     command: str = "ls",
     state: PriorState | None = None,
+    index: NodeIndex | None = None,
 ) -> SelectionResult:
     """`select_nodes`, also returning the expression, selector and unmatched items.
 
@@ -147,10 +155,12 @@ def resolve_selection(
     library = SelectorLibrary(manifest.selectors if selectors is None else selectors)
     types = resolve_resource_types(command, resource_types, exclude_resource_types)
     expression, used, items = _expression(select, exclude, selector, library)
-    ctx = SelectionContext(manifest, graph, state=state, indirect=mode, selectors=library)
+    ctx = SelectionContext(
+        manifest, graph, state=state, indirect=mode, selectors=library, shared_index=index
+    )
     evaluator = Evaluator(ctx)
     chosen = evaluator.pick(expression).direct
-    unmatched = tuple(to_text(item) for item in items if not evaluator.pick(item).direct)
+    unmatched = tuple(source_text(item) for item in items if not evaluator.pick(item).direct)
     keep_empty = command_types(command).include_empty
     members = ctx.index.members
     ids = frozenset(
@@ -199,8 +209,8 @@ def _expression(
 def _reference(name: str) -> Criterion:
     """`selector:<name>`, so that cycles through this selector are reported from it."""
     source = f"selector:{name}"
-    return Criterion("selector", (), name, span=(0, len(source)), value_span=(9, len(source)),
-                     source=source)  # fmt: skip
+    span = (0, len(source))
+    return Criterion("selector", (), name, span=span, value_span=(9, span[1]), source=source)
 
 
 def _items(node: Node) -> list[Node]:

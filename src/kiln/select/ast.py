@@ -168,6 +168,23 @@ def to_text(node: Node) -> str:
             return f"({to_text(include)}) --exclude ({to_text(exclude)})"
 
 
+def source_text(node: Node) -> str:
+    """The text `node` was parsed from, as the user wrote it (its CLI spelling otherwise).
+
+    Example:
+        >>> from kiln.select.grammar import parse
+        >>> node = parse("a  b,c+")
+        >>> source_text(node.items[1]), to_text(node.items[1])
+        ('b,c+', 'fqn:b,fqn:c+')
+    """
+    first = node
+    while not isinstance(first, Criterion):
+        first = first.items[0] if isinstance(first, Union | Intersection) else first.include
+    if not first.source or node.span == (0, 0):
+        return to_text(node)
+    return first.source[node.span[0] : node.span[1]]
+
+
 def _grouped(node: Node, parent: type[Union] | type[Intersection]) -> str:
     # a union inside an intersection needs brackets to read right; the CLI has none,
     # so this is only for messages

@@ -62,6 +62,8 @@ class SelectionContext:
         indirect: the invocation's `--indirect-selection` mode, used by every AST node
             that does not fix its own.
         selectors: the project's YAML selectors, for `selector:` references.
+        shared_index: lookup tables built earlier over the same manifest, to reuse
+            across selections (tables are built on first use either way).
     """
 
     manifest: Manifest
@@ -69,8 +71,11 @@ class SelectionContext:
     state: PriorState | None = None
     indirect: IndirectSelection = IndirectSelection.EAGER
     selectors: SelectorLookup | None = None
+    shared_index: NodeIndex | None = None
 
     @cached_property
     def index(self) -> NodeIndex:
         """Lookup tables over the manifest, each built on first use."""
+        if self.shared_index is not None and self.shared_index.manifest is self.manifest:
+            return self.shared_index
         return NodeIndex(self.manifest)

@@ -154,9 +154,11 @@ class _Parser:
 
     @property
     def tok(self) -> Token:
+        """The current token."""
         return self.tokens[self.pos]
 
     def peek(self, ahead: int) -> Token:
+        """The token `ahead` places on (EOF past the end)."""
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
     def at(self, *kinds: TokenKind) -> bool:
@@ -164,14 +166,17 @@ class _Parser:
         return self.tok.kind in kinds
 
     def advance(self) -> Token:
+        """Consume and return the current token."""
         token = self.tok
         self.pos = min(self.pos + 1, len(self.tokens) - 1)
         return token
 
     def error(self, message: str, span: Span) -> SelectionError:
+        """An error with a caret under `span`."""
         return error_at(message, self.source, span, origin=self.origin)
 
     def parse(self) -> Node:
+        """union := inter ( WS+ inter )*"""
         self.skip_space()
         if self.at(TokenKind.EOF):
             raise self.error("empty selection expression", (0, len(self.source)))
@@ -185,6 +190,7 @@ class _Parser:
         return Union(tuple(items), (_start(items[0]), _end(items[-1])))
 
     def skip_space(self) -> bool:
+        """Skip whitespace; whether there was any."""
         skipped = False
         while self.at(TokenKind.SPACE):
             self.advance()
@@ -192,6 +198,7 @@ class _Parser:
         return skipped
 
     def parse_intersection(self) -> Node:
+        """inter := atom ( "," atom )*"""
         items: list[Node] = [self.parse_atom()]
         while self.at(TokenKind.COMMA):
             comma = self.advance()
@@ -203,6 +210,7 @@ class _Parser:
         return Intersection(tuple(items), (_start(items[0]), _end(items[-1])))
 
     def parse_atom(self) -> Criterion:
+        """atom := "@"? ( DIGITS? "+" )? criterion ( "+" DIGITS? )?"""
         start = self.tok.start
         at = self.at(TokenKind.AT)
         if at:
@@ -231,6 +239,7 @@ class _Parser:
         )
 
     def parse_parents(self) -> Depth | None:
+        """The leading `+` or `n+`, if any."""
         if self.at(TokenKind.PLUS):
             self.advance()
             return ALL
@@ -247,6 +256,7 @@ class _Parser:
         return None
 
     def parse_children(self) -> tuple[Depth | None, Span]:
+        """The trailing `+` or `+n`, if any, and where it is."""
         if not self.at(TokenKind.PLUS):
             return None, (0, 0)
         plus = self.advance()
@@ -263,6 +273,7 @@ class _Parser:
         return depth, (plus.start, end)
 
     def split_criterion(self, token: Token) -> tuple[str, tuple[str, ...], str, Span]:
+        """criterion := ( METHOD ( "." ARG )* ":" )? VALUE"""
         text, base = token.text, token.start
         colon = text.find(":")
         if colon < 0 or not _METHOD_PREFIX.fullmatch(text[:colon]):
@@ -274,6 +285,7 @@ class _Parser:
         return name, tuple(args), text[colon + 1 :], (base + colon + 1, token.end)
 
     def check_method(self, name: str, args: list[str], base: int) -> None:
+        """Raise, pointing at the name or the arguments, if the method is invalid."""
         problem = method_problem(name, args)
         if problem is not None:
             message, about_args = problem

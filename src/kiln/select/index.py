@@ -9,8 +9,7 @@ manifest when it grows those collections.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -27,15 +26,6 @@ EXTRA_COLLECTIONS = {
 
 Record = Node | SourceDefinition | Exposure | Any
 Table = dict[str, list[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class FqnEntry:
-    """A node's fqn, pre-split for matching."""
-
-    fqn: tuple[str, ...]
-    flat: tuple[str, ...]
-    versioned: bool
 
 
 def _enabled(record: Record) -> bool:
@@ -143,17 +133,25 @@ class NodeIndex:
         return self.member_ids - self.of_type("source")
 
     @cached_property
-    def fqns(self) -> dict[str, FqnEntry]:
-        """The fqn of every member in `fqn_ids`, pre-split."""
-        found: dict[str, FqnEntry] = {}
+    def fqns(self) -> dict[str, Sequence[str]]:
+        """The fqn of every member in `fqn_ids` (the records' own lists, not copies)."""
         members = self.members
-        for uid in self.fqn_ids:
-            record = members[uid]
-            fqn = tuple(record.fqn or ("",))
-            flat = flatten_fqn(fqn) if "." in "".join(fqn) else fqn
-            versioned = record.resource_type == "model" and record.version is not None  # type: ignore[union-attr]
-            found[uid] = FqnEntry(fqn, flat, versioned)
-        return found
+        return {uid: members[uid].fqn or ("",) for uid in self.fqn_ids}
+
+    @cached_property
+    def flat_fqns(self) -> dict[str, tuple[str, ...]]:
+        """The flattened fqn of the few members with a dotted fqn part; others are flat."""
+        return {uid: flatten_fqn(fqn) for uid, fqn in self.fqns.items() if "." in "".join(fqn)}
+
+    def flat_fqn(self, uid: str) -> Sequence[str]:
+        """The fqn of `uid` with dotted parts split, as dbt compares prefixes."""
+        return self.flat_fqns.get(uid) or self.fqns[uid]
+
+    @cached_property
+    def versioned(self) -> frozenset[str]:
+        """Versioned models, whose fqn ends in (name, "vN")."""
+        models = self.records("model").items()
+        return frozenset(uid for uid, rec in models if getattr(rec, "version", None) is not None)
 
     @cached_property
     def fqn_keys(self) -> Table:
@@ -163,13 +161,20 @@ class NodeIndex:
         its second (the package left out); versioned models also by `name` and `name_vN`.
         """
         table: Table = {}
-        for uid, entry in self.fqns.items():
-            _add(table, entry.fqn[-1], uid)
-            for part in entry.flat[:2]:
-                _add(table, part, uid)
-            if entry.versioned and len(entry.fqn) >= 2:
-                _add(table, entry.fqn[-2], uid)
-                _add(table, "_".join(entry.fqn[-2:]), uid)
+        flat_fqns = self.flat_fqns
+        for uid, fqn in self.fqns.items():
+            flat = flat_fqns.get(uid, fqn)
+            # inlined `_add`: this loop runs once per node of the project
+            for key in (fqn[-1], flat[0], flat[1] if len(flat) > 1 else flat[0]):
+                found = table.get(key)
+                if found is None:
+                    table[key] = [uid]
+                elif found[-1] != uid:
+                    found.append(uid)
+        for uid in self.versioned:
+            fqn = self.fqns[uid]
+            _add(table, fqn[-2], uid)
+            _add(table, "_".join(fqn[-2:]), uid)
         return table
 
     @cached_property

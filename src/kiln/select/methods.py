@@ -12,14 +12,16 @@ A method that cannot use its value raises `MethodError`; the evaluator turns it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kiln.manifest.nodes import SourceDefinition
 from kiln.select.context import SelectionContext
 from kiln.select.errors import MethodError, unknown_choice
-from kiln.select.index import FqnEntry, Record, Table
+from kiln.select.index import Record, Table
 from kiln.select.patterns import (
+    FqnMatcher,
+    fqn_glob_matcher,
     fqn_matches,
     glob_match,
     glob_matcher,
@@ -62,25 +64,37 @@ def select_fqn(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[
     index = ctx.index
     if value == "*":
         return set(index.fqn_ids)
-    fqns = index.fqns
+    versioned = index.versioned
     if has_glob(value):
-        return {uid for uid, e in fqns.items() if fqn_matches(e.fqn, value, versioned=e.versioned)}
-    parts = tuple(value.split("."))
-    keys = index.fqn_keys
-    candidates = {
-        *keys.get(value, ()),
-        *keys.get(parts[0], ()),
-        *keys.get("_".join(parts[-2:]), ()),
-    }
-    return {uid for uid in candidates if _plain_fqn_match(fqns[uid], value, parts)}
+        matches = fqn_glob_matcher(value)
+        candidates: Iterable[str] = index.fqns
+    else:
+        parts = tuple(value.split("."))
+        matches = _plain_fqn_matcher(value, parts)
+        keys = index.fqn_keys
+        candidates = {
+            *keys.get(value, ()),
+            *keys.get(parts[0], ()),
+            *keys.get("_".join(parts[-2:]), ()),
+        }
+    fqns = index.fqns
+
+    def keep(uid: str) -> bool:
+        if uid in versioned:
+            return fqn_matches(fqns[uid], value, versioned=True)
+        return matches(fqns[uid], index.flat_fqn(uid))
+
+    return {uid for uid in candidates if keep(uid)}
 
 
-def _plain_fqn_match(entry: FqnEntry, value: str, parts: tuple[str, ...]) -> bool:
-    # the wildcard-free case of `fqn_matches`, without re-splitting the fqn per node
-    if entry.versioned:
-        return fqn_matches(entry.fqn, value, versioned=True)
-    size, flat = len(parts), entry.flat
-    return entry.fqn[-1] == value or flat[:size] == parts or flat[1 : size + 1] == parts
+def _plain_fqn_matcher(value: str, parts: tuple[str, ...]) -> FqnMatcher:
+    # the wildcard-free case of `fqn_matches`, comparing slices instead of re-splitting
+    size = len(parts)
+
+    def matches(fqn: Sequence[str], flat: Sequence[str]) -> bool:
+        return fqn[-1] == value or tuple(flat[:size]) == parts or tuple(flat[1 : size + 1]) == parts
+
+    return matches
 
 
 def select_tag(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
@@ -103,13 +117,17 @@ def select_path(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set
     else:
         prefix = "/".join(pattern)
         keep = _path_prefixer(prefix)
-    found = {uid for path, ids in index.files.items() if keep(path) for uid in ids}
+    found = {uid for path, ids in index.files.items() if keep(path, True) for uid in ids}
+    # a patching YAML file counts itself, not through its folders
     found.update(uid for path, ids in index.patches.items() if keep(path, False) for uid in ids)
     return found
 
 
-def _path_prefixer(prefix: str) -> Callable[..., bool]:
-    def keep(path: str, folders: bool = True) -> bool:
+PathTest = Callable[[str, bool], bool]
+
+
+def _path_prefixer(prefix: str) -> PathTest:
+    def keep(path: str, folders: bool) -> bool:
         if not prefix or path == prefix:
             return True
         return folders and path.startswith(prefix) and path[len(prefix)] == "/"
@@ -117,10 +135,10 @@ def _path_prefixer(prefix: str) -> Callable[..., bool]:
     return keep
 
 
-def _path_globber(pattern: tuple[str, ...]) -> Callable[..., bool]:
+def _path_globber(pattern: tuple[str, ...]) -> PathTest:
     folders: dict[tuple[str, ...], bool] = {}
 
-    def keep(path: str, with_folders: bool = True) -> bool:
+    def keep(path: str, with_folders: bool) -> bool:
         parts = tuple(path.split("/"))
         if path_glob_match(parts, pattern):
             return True

@@ -95,6 +95,34 @@ def fqn_matches(fqn: Sequence[str], selector: str, *, versioned: bool = False) -
     return len(fqn) > 1 and _selected_by(fqn[1:], selector, versioned)
 
 
+FqnMatcher = Callable[[Sequence[str], Sequence[str]], bool]
+
+
+def fqn_glob_matcher(selector: str) -> FqnMatcher:
+    """`fqn_matches` for one wildcard selector, compiled once for many unversioned nodes.
+
+    The returned function takes a node's fqn and its flattened form.
+
+    Example:
+        >>> matches = fqn_glob_matcher("shop.staging.stg_p*")
+        >>> fqn = ("shop", "staging", "stg_payments")
+        >>> matches(fqn, fqn), matches(fqn[:2] + ("stg_orders",), fqn[:2] + ("stg_orders",))
+        (True, False)
+    """
+    parts = selector.split(".")
+    first = next(i for i, part in enumerate(parts) if has_glob(part))
+    head, size = parts[:first], len(parts)
+    leaf, rest = glob_matcher(selector), glob_matcher(".".join(parts[first:]))
+
+    def prefixed(flat: Sequence[str]) -> bool:
+        return len(flat) >= size and list(flat[:first]) == head and rest(".".join(flat[first:]))
+
+    def matches(fqn: Sequence[str], flat: Sequence[str]) -> bool:
+        return leaf(fqn[-1]) or prefixed(flat) or prefixed(flat[1:])
+
+    return matches
+
+
 def normalize_path_pattern(pattern: str) -> tuple[str, ...]:
     """A `path:` value as segments: `./` and trailing or doubled `/` removed.
 

@@ -145,9 +145,11 @@ class _Compiler:
         self.known = known
 
     def error(self, message: str, definition: Any) -> SelectionError:
+        """An error naming the selector and showing the offending definition."""
         return SelectionError(f"{self.origin}: {message} (in {_show(definition)})")
 
     def root(self, definition: Any) -> Node:
+        """A selector's top-level `definition`."""
         if isinstance(definition, dict) and len(definition) > 1:
             group = [key for key in ("union", "intersection") if key in definition]
             if group:
@@ -156,6 +158,7 @@ class _Compiler:
         return self.definition(definition)
 
     def definition(self, definition: Any) -> Node:
+        """A string, a union/intersection, or a criterion mapping."""
         if isinstance(definition, str):
             return parse(definition, origin=self.origin)
         if not isinstance(definition, dict) or not definition:
@@ -168,6 +171,7 @@ class _Compiler:
         return self.criterion(definition)
 
     def group(self, key: str, definition: dict[str, Any]) -> Node:
+        """`union:`/`intersection:` with at most one `exclude` item for the whole group."""
         items = definition[key]
         if not isinstance(items, list) or not items:
             raise self.error(f"`{key}` needs a list of definitions", definition)
@@ -189,6 +193,7 @@ class _Compiler:
         return node if exclude is None else Difference(node, exclude)
 
     def exclusions(self, holder: dict[str, Any]) -> Node:
+        """The union of an `exclude:` list."""
         items = holder["exclude"]
         if not isinstance(items, list) or not items:
             raise self.error("`exclude` needs a list of definitions", holder)
@@ -196,6 +201,7 @@ class _Compiler:
         return nodes[0] if len(nodes) == 1 else Union(nodes)
 
     def criterion(self, definition: dict[str, Any]) -> Node:
+        """A method/value mapping (or its `{method: value}` short form)."""
         fields = self.criterion_fields(definition)
         crit = self.build(definition, **fields)
         if "exclude" in definition:
@@ -203,6 +209,7 @@ class _Compiler:
         return crit
 
     def criterion_fields(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """The mapping's keys, checked, without `exclude`."""
         if "method" not in definition and len(definition) == 1:
             method, value = next(iter(definition.items()))
             return {"method": method, "value": value}
@@ -214,6 +221,7 @@ class _Compiler:
         return {k: v for k, v in definition.items() if k != "exclude"}
 
     def build(self, definition: dict[str, Any], method: Any, value: Any, **ops: Any) -> Criterion:
+        """The criterion for checked `method`, `value` and graph-operator keys."""
         if not isinstance(method, str):
             raise self.error(f"method must be a string, got {method!r}", definition)
         name, *args = method.split(".")
@@ -238,12 +246,14 @@ class _Compiler:
         return _located(crit)
 
     def flag(self, definition: dict[str, Any], ops: dict[str, Any], key: str) -> bool:
+        """A boolean key (`parents`, `children`, `childrens_parents`)."""
         value = ops.get(key, False)
         if not isinstance(value, bool):
             raise self.error(f"`{key}` must be true or false", definition)
         return value
 
     def depth(self, definition: dict[str, Any], ops: dict[str, Any], key: str) -> Depth | None:
+        """`parents`/`children` with their optional `*_depth`."""
         # as in dbt, a depth counts only when its operator is switched on
         if not self.flag(definition, ops, key):
             return None
@@ -255,6 +265,7 @@ class _Compiler:
         return int(depth)
 
     def indirect(self, definition: dict[str, Any], mode: Any) -> IndirectSelection | None:
+        """The criterion's own `indirect_selection`, if set."""
         if mode is None:
             return None
         choices = [m.value for m in IndirectSelection]
