@@ -25,7 +25,9 @@ def test_failing_model_exits_1_with_duckdb_error_and_skips_its_children(project)
     assert "Traceback" not in result.output
     by_id = {r["unique_id"]: r for r in proj.run_results()["results"]}
     assert by_id["model.e2e.bad"]["status"] == "error"
-    assert 'Referenced column "missing_column" not found' in by_id["model.e2e.bad"]["message"]
+    assert (
+        'Binder Error: Referenced column "missing_column"' in by_id["model.e2e.bad"]["message"]
+    )
     assert by_id["model.e2e.child"]["status"] == "skipped"
     assert by_id["model.e2e.grandchild"]["status"] == "skipped"
     assert by_id["model.e2e.independent"]["status"] == "success"
@@ -120,6 +122,7 @@ def test_incremental_delete_insert_failing_on_insert_does_not_keep_the_delete(pr
 
     assert result.exit_code == 1, result
     assert proj.statuses() == {"model.e2e.inc": "error"}
+    assert "Conversion Error" in proj.run_results()["results"][0]["message"]
     assert proj.query("select id, v from main.inc order by id") == [(1, 10), (2, 20)]
 
 

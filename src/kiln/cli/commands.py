@@ -89,6 +89,7 @@ def _select(ws: Workspace, default_types: tuple[str, ...] | None = None) -> froz
         resource_types=inv.resource_types or default_types,
         exclude_resource_types=inv.exclude_resource_types or None,
         indirect_selection=inv.indirect_selection,
+        command=inv.command,
         state=_state(ws),
     )
 

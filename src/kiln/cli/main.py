@@ -70,8 +70,11 @@ def run_command(command: str, task: Callable[[Invocation], int], **kw: Any) -> N
     from kiln.cli.logging_setup import setup_logging
 
     setup_logging(inv)
+    from kiln.execute.interrupt import interrupt_guard
+
     try:
-        code = task(inv)
+        with interrupt_guard():
+            code = task(inv)
     except KilnError as exc:
         if inv.debug:
             raise

@@ -105,7 +105,8 @@ class Scheduler:
                     running[pool.submit(self.run_node, uid)] = uid
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                # a timeout keeps the main thread in Python so a Ctrl-C is raised promptly
+                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     uid = running.pop(future)
                     result = future.result()

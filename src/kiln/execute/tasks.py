@@ -97,6 +97,9 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
         journal.record(result)
         return result
 
+    from kiln.execute.interrupt import on_interrupt
+
+    undo = on_interrupt(lambda: None if adapter.cancel_open() else None)
     scheduler = Scheduler(
         build_waits(ws, ids, command),
         run_one,
@@ -114,6 +117,7 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
         interrupted = True
         emit("CancelLine", Level.ERROR, "Cancelling running queries (Ctrl-C)")
     finally:
+        undo()
         journal.close(completed=not interrupted)
     return RunOutcome(scheduler.results, time.perf_counter() - t0, interrupted)
 

@@ -139,13 +139,9 @@ class SeedData:
     rows: list[tuple[Any, ...]]
 
 
-class _Miss(enum.Enum):
-    """Returned by a cell parser when the cell is not of its kind (cheaper than raising)."""
+class _NotThisKind(Exception):
+    """Raised by a cell parser for a cell of another kind; at most once per column and kind."""
 
-    MISS = enum.auto()
-
-
-_MISS: Final = _Miss.MISS
 
 # agate parses Decimals under the default context; a private copy keeps that fixed.
 _CTX: Final = Context()
@@ -382,15 +378,11 @@ def _infer_column(
 
 
 def _parse_all(cast: Callable[[str], Any], cells: Sequence[str]) -> list[Any] | None:
-    """Every cell parsed by ``cast``, or None at the first cell it rejects."""
-    values: list[Any] = []
-    append = values.append
-    for cell in cells:
-        value = cast(cell)
-        if value is _MISS:
-            return None
-        append(value)
-    return values
+    """Every cell parsed by ``cast``, or None when it rejects one."""
+    try:
+        return list(map(cast, cells))
+    except _NotThisKind:
+        return None
 
 
 def _text_values(cells: Sequence[str], text_nulls: TextNulls) -> list[str | None]:
@@ -409,10 +401,16 @@ def _is_null_word(stripped: str) -> bool:
 # numbers
 
 
-def _cast_number(cell: str) -> Decimal | None | _Miss:
+def _cast_number(cell: str) -> Decimal | None:
     """agate's Number.cast (en_US, dbt's null values) on one cell."""
-    # Plain digits need none of agate's clean-up; past 28 digits its multiplication rounds.
-    if len(cell) <= _MAX_PRECISION and cell.isascii() and cell.isdigit():
+    # Plain [-]digits[.digits] need none of agate's clean-up and give the same Decimal;
+    # the length bound keeps them under 28 digits, past which agate's multiplication rounds.
+    body = cell[1:] if cell[:1] == "-" else cell
+    if (
+        len(cell) <= _MAX_PRECISION
+        and body.isascii()
+        and (body.isdigit() or body.replace(".", "", 1).isdigit())
+    ):
         return Decimal(cell)
     text = cell.strip()
     if _is_null_word(text):
@@ -428,7 +426,7 @@ def _cast_number(cell: str) -> Decimal | None | _Miss:
     try:
         return _CTX.multiply(Decimal(text.replace(",", "")), _NEGATIVE if negative else _POSITIVE)
     except (ArithmeticError, ValueError):
-        return _MISS
+        raise _NotThisKind from None
 
 
 def _numeric_column(
@@ -437,44 +435,59 @@ def _numeric_column(
     """Split agate's Number into dbt's integer (no decimal places) and number (float8)."""
     if _has_decimal_places(values, cells):
         return SeedKind.NUMBER, [None if v is None else float(v) for v in values]
-    ints: list[int | None] = []
-    for index, value in enumerate(values):
-        if value is not None and not value.is_finite():
-            raise ParseError(
-                f"{cells[index].strip()!r} is not an integer, but dbt types this column "
-                "integer because none of its numbers has decimal places",
-                hint="write one of the column's numbers with decimals (1.5) "
-                "or set the column's type in column_types",
-                location=Location(source.where, _record_line(source, index)),
-            )
-        # Rounding only matters where agate's precision clamp hid the decimals.
-        ints.append(None if value is None else int(value.to_integral_value(ROUND_HALF_UP)))
-    return SeedKind.INTEGER, ints
+    # A value with decimals here was hidden by agate's precision clamp: round it.
+    if any("." in cell for cell in cells):
+        values = [
+            None if v is None or not v.is_finite() else v.to_integral_value(ROUND_HALF_UP)
+            for v in values
+        ]
+    try:
+        return SeedKind.INTEGER, [None if v is None else int(v) for v in values]
+    except (ValueError, OverflowError):
+        index = next(i for i, v in enumerate(values) if v is not None and not v.is_finite())
+        raise ParseError(
+            f"{cells[index].strip()!r} is not an integer, but dbt types this column "
+            "integer because none of its numbers has decimal places",
+            hint="write one of the column's numbers with decimals (1.5) "
+            "or set the column's type in column_types",
+            location=Location(source.where, _record_line(source, index)),
+        ) from None
 
 
 def _has_decimal_places(values: Sequence[Decimal | None], cells: Sequence[str]) -> bool:
-    """Whether agate's MaxPrecision of the column is non-zero, which makes dbt pick float8.
+    """Whether agate's MaxPrecision of the column is non-zero, which makes dbt pick float8."""
+    joined = "\n".join(cells)
+    if "e" in joined or "E" in joined or max(map(len, cells)) >= _MAX_PRECISION:
+        return _max_precision(values) != 0
+    # Without exponents a value has at most len(cell) whole digits, so agate's clamp
+    # cannot apply and the places are non-zero exactly when some value has decimals.
+    if "." not in joined:
+        return False
+    return any(
+        value is not None and value.is_finite() and value != value.to_integral_value()
+        for value, cell in zip(values, cells, strict=True)
+        if "." in cell
+    )
 
-    MaxPrecision is the most decimal places of a normalised value, skipping values that
-    are NaN or infinite as floats (so 1e400 too), then clamped to the context precision:
-    ``places = prec - max_whole`` when ``max_whole + places > prec``. The clamp can give 0
-    (an integer column) or a negative count (float8), so only two facts matter: whether
-    any value has decimals, and the most whole digits.
+
+def _max_precision(values: Sequence[Decimal | None]) -> int:
+    """agate's MaxPrecision: the most decimal places of a normalised value.
+
+    Values that are NaN or infinite *as floats* are skipped (so 1e400 too), and the result
+    is clamped to the context precision, which can make it 0 or negative; dbt tests it for
+    truth, so a negative count means float8.
     """
-    max_whole, fractional = 1, False
-    for value, cell in zip(values, cells, strict=True):
-        if value is None or not value.is_finite():
+    max_whole, max_places = 1, 0
+    for value in values:
+        if value is None or math.isnan(value) or math.isinf(value):
             continue
-        whole = value.adjusted() + 1 if value else 1
-        if whole > 308 and math.isinf(value):
-            continue
-        max_whole = max(max_whole, whole)
-        # Only a cell written with a point or an exponent can have decimal places.
-        if not fractional and ("." in cell or "e" in cell or "E" in cell):
-            fractional = value != value.to_integral_value()
-    if fractional:
-        return max_whole != _MAX_PRECISION
-    return max_whole > _MAX_PRECISION
+        _, digits, exponent = value.normalize(_CTX).as_tuple()
+        places = -exponent if isinstance(exponent, int) else 0
+        max_whole = max(max_whole, len(digits) - places)
+        max_places = max(max_places, places)
+    if max_whole + max_places > _MAX_PRECISION:
+        max_places = _MAX_PRECISION - max_whole
+    return max_places
 
 
 # ---------------------------------------------------------------------------------------
@@ -498,7 +511,7 @@ def _has_datetime_shape(text: str, separator: str) -> bool:
 # those shapes, strptime and isodate accept with the same value.
 
 
-def _cast_date(cell: str) -> date | None | _Miss:
+def _cast_date(cell: str) -> date | None:
     """agate's Date with dbt's ``%Y-%m-%d`` format on one cell."""
     text = cell.strip()
     if _is_null_word(text):
@@ -511,10 +524,10 @@ def _cast_date(cell: str) -> date | None | _Miss:
     try:
         return datetime.strptime(text, _DATE_FORMAT).date()
     except ValueError:
-        return _MISS
+        raise _NotThisKind from None
 
 
-def _cast_datetime(cell: str) -> datetime | None | _Miss:
+def _cast_datetime(cell: str) -> datetime | None:
     """agate's DateTime with dbt's ``%Y-%m-%d %H:%M:%S`` format on one cell."""
     text = cell.strip()
     if _is_null_word(text):
@@ -527,10 +540,10 @@ def _cast_datetime(cell: str) -> datetime | None | _Miss:
     try:
         return datetime.strptime(text, _DATETIME_FORMAT)
     except ValueError:
-        return _MISS
+        raise _NotThisKind from None
 
 
-def _cast_iso_datetime(cell: str) -> datetime | None | _Miss:
+def _cast_iso_datetime(cell: str) -> datetime | None:
     """dbt's ISODateTime (``isodate.parse_datetime``) on one cell, offset dropped."""
     text = cell.strip()
     if _is_null_word(text):
@@ -543,10 +556,10 @@ def _cast_iso_datetime(cell: str) -> datetime | None | _Miss:
     try:
         return _parse_iso_datetime(text)
     except (ValueError, ArithmeticError):
-        return _MISS
+        raise _NotThisKind from None
 
 
-def _cast_boolean(cell: str) -> bool | None | _Miss:
+def _cast_boolean(cell: str) -> bool | None:
     """agate's Boolean with dbt's values: only ``true`` and ``false``, commas ignored."""
     text = cell.replace(",", "").strip()
     if _is_null_word(text):
@@ -556,7 +569,7 @@ def _cast_boolean(cell: str) -> bool | None | _Miss:
         return True
     if lowered == "false":
         return False
-    return _MISS
+    raise _NotThisKind
 
 
 _TEMPORAL_AND_BOOLEAN: Final[tuple[tuple[SeedKind, Callable[[str], Any]], ...]] = (

@@ -1,0 +1,179 @@
+"""The partial-parse cache in target/: reused when nothing changed, invalidated when it must."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+CACHE = "target/kiln_partial_parse.pickle"
+REUSED = "partial parse: nothing changed, reusing the manifest"
+
+FILES = {
+    "models/a.sql": "select 1 as id",
+    "models/b.sql": "select 2 as id",
+    "models/c.sql": "select * from {{ upstream() }}",
+    # a macro calling ref(): models using it are rendered at parse time
+    "macros/upstream.sql": "{% macro upstream() %}{{ ref('a') }}{% endmacro %}",
+    "models/d.sql": "select * from {{ ref(var('src', 'a')) }}",
+}
+
+RUN_METADATA = ("generated_at", "invocation_id", "invocation_started_at", "run_started_at")
+
+
+@pytest.fixture
+def cache_log(caplog):
+    caplog.set_level(logging.DEBUG, logger="kiln.parse.cache")
+    return caplog
+
+
+def _stable(manifest: dict) -> dict:
+    """The manifest without the fields that differ by invocation."""
+    meta = {k: v for k, v in manifest["metadata"].items() if k not in RUN_METADATA}
+    return {**manifest, "metadata": meta}
+
+
+def _parents(proj, name: str) -> list[str]:
+    return proj.manifest()["nodes"][f"model.e2e.{name}"]["depends_on"]["nodes"]
+
+
+def test_second_parse_reuses_the_cache_and_writes_an_identical_manifest(project, cache_log):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    assert (proj.root / CACHE).is_file()
+    first = proj.manifest()
+    assert REUSED not in cache_log.text
+
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert REUSED in cache_log.text
+    assert _stable(proj.manifest()) == _stable(first)
+
+
+def test_editing_one_model_changes_only_that_nodes_checksum_and_raw_code(project):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    before = proj.manifest()["nodes"]
+
+    proj.write({"models/a.sql": "select 100 as id, 'edited' as note"})
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    after = proj.manifest()["nodes"]
+    assert after.keys() == before.keys()
+    differing = {
+        uid: sorted(k for k in after[uid] if k != "created_at" and after[uid][k] != before[uid][k])
+        for uid in after
+    }
+    assert differing == {
+        "model.e2e.a": ["checksum", "raw_code"],
+        "model.e2e.b": [],
+        "model.e2e.c": [],
+        "model.e2e.d": [],
+    }
+    assert after["model.e2e.a"]["raw_code"] == "select 100 as id, 'edited' as note"
+
+
+def test_editing_a_macro_invalidates_the_cache(project, cache_log):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    assert _parents(proj, "c") == ["model.e2e.a"]
+
+    proj.write({"macros/upstream.sql": "{% macro upstream() %}{{ ref('b') }}{% endmacro %}"})
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert REUSED not in cache_log.text
+    assert _parents(proj, "c") == ["model.e2e.b"]
+    macro = proj.manifest()["macros"]["macro.e2e.upstream"]
+    assert "ref('b')" in macro["macro_sql"]
+
+
+def test_changing_vars_invalidates_the_cache(project, cache_log):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    assert _parents(proj, "d") == ["model.e2e.a"]
+
+    result = proj.run("parse", "--vars", "{src: b}")
+
+    assert result.exit_code == 0, result
+    assert REUSED not in cache_log.text
+    assert _parents(proj, "d") == ["model.e2e.b"]
+    # and back again without the flag
+    assert proj.run("parse").exit_code == 0
+    assert _parents(proj, "d") == ["model.e2e.a"]
+
+
+def test_editing_dbt_project_yml_invalidates_the_cache(project, cache_log):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    assert proj.manifest()["nodes"]["model.e2e.b"]["config"]["materialized"] == "view"
+
+    proj.write(
+        {
+            "dbt_project.yml": """\
+            name: e2e
+            version: "1.0.0"
+            config-version: 2
+            profile: e2e
+            vars:
+              src: b
+            models:
+              e2e:
+                +materialized: table
+                +tags: [from_project]
+            """
+        }
+    )
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert REUSED not in cache_log.text
+    node = proj.manifest()["nodes"]["model.e2e.b"]
+    assert node["config"]["materialized"] == "table"
+    assert node["tags"] == ["from_project"]
+    assert _parents(proj, "d") == ["model.e2e.b"]
+
+
+def test_no_partial_parse_reads_every_file_and_leaves_the_cache_alone(project, cache_log):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    cache = proj.root / CACHE
+    cache_stat = cache.stat()
+    # Same size and same mtime: only a full re-read can see this edit.
+    model = proj.root / "models" / "a.sql"
+    stat = model.stat()
+    model.write_text("select 9 as id")
+    os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    result = proj.run("parse", "--no-partial-parse")
+
+    assert result.exit_code == 0, result
+    assert REUSED not in cache_log.text
+    assert proj.manifest()["nodes"]["model.e2e.a"]["raw_code"] == "select 9 as id"
+    assert cache.stat().st_mtime_ns == cache_stat.st_mtime_ns
+
+
+def test_parse_without_a_cache_file_with_no_partial_parse_writes_none(project):
+    proj = project(FILES)
+
+    result = proj.run("parse", "--no-partial-parse")
+
+    assert result.exit_code == 0, result
+    assert (proj.root / "target" / "manifest.json").is_file()
+    assert not (proj.root / CACHE).exists()
+
+
+def test_a_corrupt_cache_file_is_ignored_and_rewritten(project):
+    proj = project(FILES)
+    (proj.root / "target").mkdir()
+    (proj.root / CACHE).write_bytes(b"not a pickle")
+
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert "Traceback" not in result.output
+    assert _parents(proj, "c") == ["model.e2e.a"]
+    assert (proj.root / CACHE).read_bytes() != b"not a pickle"
