@@ -9,6 +9,7 @@ KeyboardInterrupt in the main thread, which unwinds and writes what finished.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import signal
 import sys
 import threading
@@ -55,10 +56,8 @@ def interrupt_guard() -> Iterator[None]:
                 return
             _requested.set()
             for callback in list(_cancel_callbacks):
-                try:
+                with contextlib.suppress(Exception):  # cancelling is best effort
                     callback()
-                except Exception:  # noqa: BLE001 - cancelling is best effort
-                    pass
             _thread.interrupt_main()
 
     watcher = threading.Thread(target=watch, name="kiln-interrupt", daemon=True)

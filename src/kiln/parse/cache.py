@@ -78,13 +78,6 @@ def _code_stamp() -> str:
     return f"{__version__}:{newest}"
 
 
-def _code_stamp() -> str:
-    """Kiln's version plus its newest source mtime: a Kiln upgrade or edit drops the cache."""
-    package = Path(__file__).resolve().parent.parent
-    newest = max((p.stat().st_mtime_ns for p in package.rglob("*.py")), default=0)
-    return f"{__version__}:{newest}"
-
-
 def _env_still_matches(results: dict[str, FileResult]) -> bool:
     return all(
         os.environ.get(name) == value or (name not in os.environ and value is None)

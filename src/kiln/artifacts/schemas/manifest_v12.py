@@ -144,7 +144,7 @@ def with_defaults(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dic
         >>> with_defaults({"a": 1, "docs": {"show": True, "x": None}}, {"z": 0, "docs": {"x": 2}})
         {'a': 1, 'docs': {'show': True, 'x': 2}, 'z': 0}
     """
-    out = _fresh(dict(defaults))
+    out: dict[str, Any] = _fresh(dict(defaults))
     for key, value in values.items():
         default = out.get(key)
         if isinstance(default, dict) and default and isinstance(value, Mapping):
