@@ -102,12 +102,24 @@ def query_db(db_path: Path | str, sql: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+ArtifactCheck = Callable[[str, dict[str, Any]], None]
+ARTIFACTS = ("manifest.json", "run_results.json")
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
 @dataclass
 class Project:
     """A project written into a temp dir, with helpers bound to it."""
 
     root: Path
     db_path: Path
+    artifact_check: ArtifactCheck | None = None
 
     def write(self, files: Mapping[str, str]) -> None:
         """Write (or overwrite) files, relative to the project root, dedented."""
@@ -120,8 +132,16 @@ class Project:
         (self.root / rel).unlink()
 
     def run(self, *args: str) -> KilnResult:
-        """`kiln <args>` from the project root."""
-        return run_kiln(list(args), cwd=self.root)
+        """`kiln <args>` from the project root; artifacts it (re)wrote go to `artifact_check`."""
+        target = self.root / "target"
+        before = {name: _mtime(target / name) for name in ARTIFACTS}
+        result = run_kiln(list(args), cwd=self.root)
+        if self.artifact_check is not None:
+            for name in ARTIFACTS:
+                written = _mtime(target / name)
+                if written is not None and written != before[name]:
+                    self.artifact_check(name, self.artifact(name))
+        return result
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return query_db(self.db_path, sql)
@@ -166,12 +186,23 @@ def _query_db_fixture() -> Callable[..., list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProjectFactory:
+def artifact_check() -> ArtifactCheck | None:
+    """Called with (file name, document) for each artifact a `Project.run` writes.
+
+    None here; suites override this fixture (tests/e2e validates against dbt's schemas).
+    """
+    return None
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, artifact_check: ArtifactCheck | None
+) -> ProjectFactory:
     """Factory: `project({"models/a.sql": "select 1 as id"})` -> a written `Project`.
 
     A default `dbt_project.yml` and a DuckDB `profiles.yml` (database file in `tmp_path`) are
     written unless the dict provides its own. Environment that would redirect the profile or
-    the target folder is removed.
+    the target folder is removed. Every artifact a run writes is handed to `artifact_check`.
     """
     for var in ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
         monkeypatch.delenv(var, raising=False)
@@ -180,7 +211,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProjectFactory:
         root = tmp_path / name
         root.mkdir(parents=True, exist_ok=False)
         db_path = tmp_path / f"{name}.duckdb"
-        proj = Project(root, db_path)
+        proj = Project(root, db_path, artifact_check)
         defaults = {
             "dbt_project.yml": DEFAULT_PROJECT_YML,
             "profiles.yml": default_profiles_yml(db_path),

@@ -28,6 +28,19 @@ def assert_valid(document: Any, schema_name: str) -> None:
     assert not problems, f"{len(problems)} violations of {schema_name}:\n" + "\n".join(problems)
 
 
+SCHEMA_OF = {"manifest.json": "manifest_v12", "run_results.json": "run_results_v6"}
+
+
+@pytest.fixture
+def artifact_check() -> Callable[[str, dict[str, Any]], None]:
+    """Every manifest.json and run_results.json an e2e run writes must follow dbt's schema."""
+
+    def check(name: str, document: dict[str, Any]) -> None:
+        assert_valid(document, SCHEMA_OF[name])
+
+    return check
+
+
 @pytest.fixture
 def valid_against() -> Callable[[Any, str], None]:
     """`valid_against(document, "manifest_v12")` asserts the document follows the schema."""

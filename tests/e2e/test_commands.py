@@ -55,9 +55,7 @@ def test_parse_writes_a_v12_manifest_with_nodes_sources_and_exposures(project):
     assert tests[0].startswith("test.e2e.not_null_b_id.")
     assert list(manifest["sources"]) == ["source.e2e.crm.people"]
     assert list(manifest["exposures"]) == ["exposure.e2e.dashboard"]
-    assert manifest["exposures"]["exposure.e2e.dashboard"]["depends_on"]["nodes"] == [
-        "model.e2e.b"
-    ]
+    assert manifest["exposures"]["exposure.e2e.dashboard"]["depends_on"]["nodes"] == ["model.e2e.b"]
     assert manifest["child_map"]["model.e2e.a"] == ["model.e2e.b"]
     assert proj.relations() == {}, "parse must not touch the warehouse"
 
@@ -256,6 +254,69 @@ def test_init_creates_a_project_that_then_builds(tmp_path, monkeypatch, run_kiln
     assert (root / "profiles.yml").is_file()
     build = run_kiln(["build"], cwd=root)
     assert build.exit_code == 0, build
-    assert query_db(root / "fresh.duckdb", "select * from main.my_first_model") == [
-        (1, "hello")
-    ]
+    assert query_db(root / "fresh.duckdb", "select * from main.my_first_model") == [(1, "hello")]
+
+
+def test_quiet_prints_only_errors(project):
+    proj = project({"models/ok.sql": "select 1 as id", "models/bad.sql": "select nope"})
+
+    result = proj.run("run", "--quiet")
+
+    assert result.exit_code == 1, result
+    assert "START" not in result.output
+    assert "OK created" not in result.output
+    assert "Running with" not in result.output
+    assert 'Referenced column "nope"' in result.output
+
+
+def test_target_path_flag_writes_artifacts_there(project):
+    proj = project(CHAIN)
+
+    result = proj.run("run", "--target-path", "elsewhere")
+
+    assert result.exit_code == 0, result
+    assert (proj.root / "elsewhere" / "manifest.json").is_file()
+    assert (proj.root / "elsewhere" / "run_results.json").is_file()
+    assert not (proj.root / "target").exists()
+
+
+def _json_log(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_log_format_json_prints_one_json_event_per_line(project):
+    proj = project(CHAIN)
+
+    result = proj.run("run", "-s", "a", "--log-format", "json")
+
+    assert result.exit_code == 0, result
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    events = _json_log(result)
+    assert len(events) == len(lines), "every stdout line is a JSON event"
+    finished = [e for e in events if e["info"]["name"] == "LogModelResult"]
+    assert [e["data"]["unique_id"] for e in finished] == ["model.e2e.a"]
+    assert finished[0]["data"]["status"] == "success"
+    assert {"name", "code", "level", "msg", "invocation_id", "thread", "ts"} <= set(
+        finished[0]["info"]
+    )
+
+
+def test_log_format_json_events_carry_the_invocation_id(project):
+    proj = project(CHAIN)
+
+    result = proj.run("run", "-s", "a", "--log-format", "json")
+
+    assert result.exit_code == 0, result
+    invocation_id = proj.run_results()["metadata"]["invocation_id"]
+    assert {e["info"]["invocation_id"] for e in _json_log(result)} == {invocation_id}
+
+
+def test_log_format_json_events_carry_dbt_event_codes(project):
+    proj = project(CHAIN)
+
+    result = proj.run("run", "-s", "a", "--log-format", "json")
+
+    assert result.exit_code == 0, result
+    codes = {e["info"]["name"]: e["info"]["code"] for e in _json_log(result)}
+    assert codes["LogModelResult"] == "Q012"
+    assert codes["NodeStart"] == "Q024"

@@ -29,7 +29,9 @@ def assert_one_clear_error(result, *fragments: str) -> str:
 
 
 def test_jinja_syntax_error_in_a_model_names_file_and_line(project):
-    proj = project({"models/ok.sql": "select 1", "models/a.sql": "select 1\n\n{% if x %}\nselect 2"})
+    proj = project(
+        {"models/ok.sql": "select 1", "models/a.sql": "select 1\n\n{% if x %}\nselect 2"}
+    )
 
     result = proj.run("run")
 
@@ -40,7 +42,10 @@ def test_jinja_syntax_error_in_a_model_names_file_and_line(project):
 
 def test_jinja_syntax_error_in_a_macro_names_file_and_line(project):
     proj = project(
-        {"models/a.sql": "select 1 as id", "macros/m.sql": "{% macro m() %}\n{% if %}\n{% endmacro %}"}
+        {
+            "models/a.sql": "select 1 as id",
+            "macros/m.sql": "{% macro m() %}\n{% if %}\n{% endmacro %}",
+        }
     )
 
     result = proj.run("parse")
@@ -62,7 +67,9 @@ def test_unknown_source_names_the_model_file_and_suggests_the_closest_name(proje
     proj = project(
         {
             "models/a.sql": "select * from {{ source('crm', 'peopl') }}",
-            "models/s.yml": "version: 2\nsources:\n  - name: crm\n    tables:\n      - name: people\n",
+            "models/s.yml": (
+                "version: 2\nsources:\n  - name: crm\n    tables:\n      - name: people\n"
+            ),
         }
     )
 
@@ -170,15 +177,6 @@ def test_unknown_adapter_type_exits_2_and_suggests_the_known_type(project):
     assert_one_clear_error(result, "ProfileError", "'duckbd'", "did you mean 'duckdb'?")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Product bug: the ProfileError for an unknown adapter `type:` in profiles.yml carries "
-        "no location, so the one-line error ('ProfileError: unknown adapter type 'duckbd' "
-        "(did you mean 'duckdb'?)') does not name profiles.yml (nor its line), unlike the "
-        "unknown-target error; DESIGN.md says ProfileError carries the file and line"
-    ),
-)
 def test_unknown_adapter_type_error_names_profiles_yml(project):
     proj = project({"models/a.sql": "select 1 as id", "profiles.yml": UNKNOWN_ADAPTER_PROFILE})
 
@@ -206,7 +204,9 @@ def test_seed_csv_with_a_ragged_row_names_file_and_line(project):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        pytest.param(["-s", "tagg:foo"], ["SelectionError", "tagg", "did you mean 'tag'?"], id="method"),
+        pytest.param(
+            ["-s", "tagg:foo"], ["SelectionError", "tagg", "did you mean 'tag'?"], id="method"
+        ),
         pytest.param(["-s", "@a+"], ["SelectionError", "'@'"], id="at-with-plus"),
         pytest.param(["--selector", "nope"], ["SelectionError", "'nope'"], id="selector"),
     ],
@@ -233,15 +233,6 @@ def test_bad_selector_error_points_at_the_bad_token(project):
     assert expression[start : start + 4] == "tagg"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Product bug: a model calling an undefined macro (`select {{ nope() }} as x`) is not "
-        "rendered at parse time, so `kiln run` does not fail the parse with exit 2; it runs "
-        "the node and reports `CompilationError: models/a.sql:1: 'nope' is undefined` as a "
-        "node error with exit 1 (dbt fails at parse: \"'nope' is undefined\", exit 2)"
-    ),
-)
 def test_call_to_an_undefined_macro_fails_the_parse_naming_file_and_line(project):
     proj = project({"models/ok.sql": "select 1 as id", "models/a.sql": "select {{ nope() }} as x"})
 
@@ -251,36 +242,44 @@ def test_call_to_an_undefined_macro_fails_the_parse_naming_file_and_line(project
     assert proj.relations() == {}
 
 
-def test_debug_flag_shows_the_python_traceback(project):
-    proj = project({"models/a.sql": "select 1\n\n{% if x %}\nselect 2"})
+def _kiln_process(proj, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m kiln <args>` in a real process (to see what reaches the terminal)."""
     env = {k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"}
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiln", "parse", "--debug"],
+    return subprocess.run(
+        [sys.executable, "-m", "kiln", *args],
         cwd=proj.root,
         capture_output=True,
         text=True,
         timeout=60,
         env=env,
     )
+
+
+JINJA_SYNTAX_ERROR = {"models/a.sql": "select 1\n\n{% if x %}\nselect 2"}
+
+
+def test_debug_flag_shows_the_python_traceback(project):
+    proj = project(JINJA_SYNTAX_ERROR)
+
+    proc = _kiln_process(proj, "parse", "--debug")
 
     assert proc.returncode != 0
     assert "Traceback (most recent call last)" in proc.stderr
     assert "kiln.errors.ParseError: Jinja syntax error" in proc.stderr
 
 
-def test_without_debug_the_same_error_has_no_traceback_in_a_real_process(project):
-    proj = project({"models/a.sql": "select 1\n\n{% if x %}\nselect 2"})
-    env = {k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"}
+def test_debug_flag_keeps_exit_code_2(project):
+    proj = project(JINJA_SYNTAX_ERROR)
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiln", "parse"],
-        cwd=proj.root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    proc = _kiln_process(proj, "parse", "--debug")
+
+    assert proc.returncode == 2
+
+
+def test_without_debug_the_same_error_has_no_traceback_in_a_real_process(project):
+    proj = project(JINJA_SYNTAX_ERROR)
+
+    proc = _kiln_process(proj, "parse")
 
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -62,9 +62,7 @@ def test_source_resolves_to_the_declared_schema_and_table(project):
     assert manifest["sources"]["source.e2e.crm.people"]["relation_name"] == (
         '"proj"."main"."raw_people"'
     )
-    assert manifest["nodes"]["model.e2e.people"]["depends_on"]["nodes"] == [
-        "source.e2e.crm.people"
-    ]
+    assert manifest["nodes"]["model.e2e.people"]["depends_on"]["nodes"] == ["source.e2e.crm.people"]
 
 
 VARS_PROJECT = """\
@@ -106,7 +104,7 @@ def test_env_var_reads_the_environment_and_falls_back_to_default(project, monkey
         {
             "models/e.sql": (
                 "select '{{ env_var(\"KILN_E2E_COLOR\") }}' as c,"
-                " '{{ env_var(\"KILN_E2E_MISSING\", \"fallback\") }}' as d"
+                ' \'{{ env_var("KILN_E2E_MISSING", "fallback") }}\' as d'
             )
         }
     )
@@ -119,8 +117,10 @@ def test_env_var_reads_the_environment_and_falls_back_to_default(project, monkey
 
 def test_target_name_and_schema_are_the_profile_target(project):
     proj = project(
-        {"models/t.sql": "select '{{ target.name }}' as n, '{{ target.schema }}' as s, "
-         "'{{ target.type }}' as t"}
+        {
+            "models/t.sql": "select '{{ target.name }}' as n, '{{ target.schema }}' as s, "
+            "'{{ target.type }}' as t"
+        }
     )
 
     result = proj.run("run")
@@ -136,7 +136,7 @@ def test_config_get_returns_set_values_and_defaults(project):
                 "{{ config(materialized='table', my_key='hello') }}\n"
                 "select '{{ config.get(\"my_key\") }}' as k,"
                 " '{{ config.get(\"materialized\") }}' as m,"
-                " '{{ config.get(\"absent\", \"dflt\") }}' as d"
+                ' \'{{ config.get("absent", "dflt") }}\' as d'
             )
         }
     )
@@ -257,9 +257,9 @@ def test_modules_datetime_is_available(project):
     proj = project(
         {
             "models/d.sql": (
-                "select '{{ modules.datetime.date(2024, 1, 2).isoformat() }}' as d,"
-                " {{ (modules.datetime.date(2024, 3, 1) - modules.datetime.date(2024, 2, 1)).days }}"
-                " as days"
+                "{% set date = modules.datetime.date %}"
+                "select '{{ date(2024, 1, 2).isoformat() }}' as d,"
+                " {{ (date(2024, 3, 1) - date(2024, 2, 1)).days }} as days"
             )
         }
     )
@@ -288,16 +288,6 @@ def test_fromjson_and_tojson_round_trip(project):
     assert json.loads(j) == {"k": [1, 2]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Product bug: a model calling exceptions.raise_compiler_error outside "
-        "`{% if execute %}` is not rendered at parse time (static extraction treats "
-        "`exceptions` as a context name), so the error only fires when the node executes: "
-        "`kiln run` exits 1 with the model in status error and the other models built, "
-        "where dbt fails the parse and exits 2 without running anything"
-    ),
-)
 def test_raise_compiler_error_at_parse_time_exits_2_with_the_message(project):
     proj = project(
         {
@@ -359,3 +349,29 @@ def test_run_operation_calls_a_macro_with_args(project):
     assert result.exit_code == 0, result
     assert "made things with 3 rows" in result.output
     assert proj.query("select count(*) from main.things") == [(3,)]
+
+
+def test_run_operation_whose_macro_fails_exits_1_with_the_message(project):
+    proj = project(
+        {
+            "macros/ops.sql": "{% macro boom() %}{{ exceptions.raise_compiler_error('kaboom') }}"
+            "{% endmacro %}"
+        }
+    )
+
+    result = proj.run("run-operation", "boom")
+
+    assert result.exit_code == 1, result
+    assert "kaboom" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_operation_with_an_unknown_macro_exits_2_naming_it(project):
+    proj = project({"macros/ops.sql": "{% macro make_numbers() %}{% endmacro %}"})
+
+    result = proj.run("run-operation", "make_number")
+
+    assert result.exit_code == 2, result
+    assert "'make_number'" in result.output
+    assert "make_numbers" in result.output
+    assert "Traceback" not in result.output

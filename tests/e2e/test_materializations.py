@@ -6,14 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 # An incremental source whose size and label come from vars, so a second run can add rows.
-NUMBERS = "select range as id, '{{ var(\"tag\", \"first\") }}' as tag from range(1, {{ var('n', 4) }})"
+NUMBERS = (
+    "select range as id, '{{ var(\"tag\", \"first\") }}' as tag from range(1, {{ var('n', 4) }})"
+)
 
 
-def _incremental(strategy_config: str, body: str = "") -> str:
-    return (
-        "{{ config(materialized='incremental', " + strategy_config + ") }}\n"
-        + (body or "select id, tag from {{ ref('numbers') }}")
-    )
+def _incremental(strategy_config: str, body: str) -> str:
+    """An incremental model: `{{ config(materialized='incremental', <strategy_config>) }}`."""
+    return "{{ config(materialized='incremental', " + strategy_config + ") }}\n" + body
 
 
 def test_view_model_is_created_as_a_view_with_its_rows(project):
@@ -320,7 +320,9 @@ def test_pre_and_post_hooks_run_in_order_and_post_hook_can_update_this(project):
 
 
 def test_alias_names_the_relation_and_the_manifest_node(project):
-    proj = project({"models/a.sql": "{{ config(materialized='table', alias='renamed') }} select 1 as id"})
+    proj = project(
+        {"models/a.sql": "{{ config(materialized='table', alias='renamed') }} select 1 as id"}
+    )
 
     result = proj.run("run")
 
@@ -332,7 +334,9 @@ def test_alias_names_the_relation_and_the_manifest_node(project):
 
 
 def test_custom_schema_is_appended_to_the_target_schema(project):
-    proj = project({"models/a.sql": "{{ config(materialized='table', schema='staging') }} select 1 as id"})
+    proj = project(
+        {"models/a.sql": "{{ config(materialized='table', schema='staging') }} select 1 as id"}
+    )
 
     result = proj.run("run")
 
@@ -409,3 +413,78 @@ def test_disabled_model_is_not_built_and_is_listed_under_disabled_in_manifest(pr
     assert disabled[0]["config"]["enabled"] is False
     assert disabled[0]["name"] == "off"
     assert [r["unique_id"] for r in proj.run_results()["results"]] == ["model.e2e.on"]
+
+
+def test_seed_empty_fields_are_null_and_quoted_delimiters_are_kept(project):
+    proj = project({"seeds/s.csv": 'id,name,note\n1,"Smith, J",\n2,,x\n3,"say ""hi""",y\n'})
+
+    result = proj.run("seed")
+
+    assert result.exit_code == 0, result
+    assert proj.query("select id, name, note from main.s order by id") == [
+        (1, "Smith, J", None),
+        (2, None, "x"),
+        (3, 'say "hi"', "y"),
+    ]
+
+
+def test_changing_materialization_replaces_a_view_with_a_table_and_back(project):
+    proj = project({"models/m.sql": "select 1 as id"})
+    assert proj.run("run").exit_code == 0
+    assert proj.relations() == {"m": "VIEW"}
+
+    proj.write({"models/m.sql": "{{ config(materialized='table') }} select 2 as id"})
+    assert proj.run("run").exit_code == 0
+    assert proj.relations() == {"m": "BASE TABLE"}
+    assert proj.query("select id from main.m") == [(2,)]
+
+    proj.write({"models/m.sql": "{{ config(materialized='view') }} select 3 as id"})
+    result = proj.run("run")
+
+    assert result.exit_code == 0, result
+    assert proj.relations() == {"m": "VIEW"}
+    assert proj.query("select id from main.m") == [(3,)]
+
+
+def test_snapshot_check_strategy_closes_changed_rows_on_the_second_run(project):
+    snapshot = """\
+    {% snapshot snap %}
+    {{ config(target_schema='main', unique_key='id', strategy='check', check_cols=['v']) }}
+    select * from (values (1, '{{ var("v1", "a") }}'), (2, 'b')) t(id, v)
+    {% endsnapshot %}
+    """
+    proj = project({"snapshots/snap.sql": snapshot})
+    assert proj.run("snapshot").exit_code == 0
+
+    result = proj.run("snapshot", "--vars", "{v1: changed}")
+
+    assert result.exit_code == 0, result
+    rows = proj.query(
+        "select id, v, dbt_valid_to is null as is_current from main.snap order by id, v"
+    )
+    assert rows == [(1, "a", False), (1, "changed", True), (2, "b", True)]
+
+
+def test_on_run_start_and_on_run_end_project_hooks_run_around_the_nodes(project):
+    proj = project(
+        {
+            "dbt_project.yml": """\
+            name: e2e
+            version: "1.0.0"
+            config-version: 2
+            profile: e2e
+            on-run-start:
+              - create table if not exists main.runlog (n int, ev varchar)
+              - insert into main.runlog values (1, 'start')
+            on-run-end:
+              - "insert into main.runlog values (2, 'end {{ results | length }}')"
+            """,
+            "models/m.sql": "select 1 as id",
+            "models/n.sql": "select 2 as id",
+        }
+    )
+
+    result = proj.run("run")
+
+    assert result.exit_code == 0, result
+    assert proj.query("select n, ev from main.runlog order by n") == [(1, "start"), (2, "end 2")]

@@ -177,3 +177,36 @@ def test_a_corrupt_cache_file_is_ignored_and_rewritten(project):
     assert "Traceback" not in result.output
     assert _parents(proj, "c") == ["model.e2e.a"]
     assert (proj.root / CACHE).read_bytes() != b"not a pickle"
+
+
+def test_changing_an_env_var_read_at_parse_time_reparses_that_file(project, monkeypatch):
+    monkeypatch.setenv("KILN_E2E_MAT", "table")
+    proj = project(
+        {"models/m.sql": "{{ config(materialized=env_var('KILN_E2E_MAT', 'view')) }} select 1"}
+    )
+    assert proj.run("parse").exit_code == 0
+    assert proj.manifest()["nodes"]["model.e2e.m"]["config"]["materialized"] == "table"
+
+    monkeypatch.setenv("KILN_E2E_MAT", "incremental")
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert proj.manifest()["nodes"]["model.e2e.m"]["config"]["materialized"] == "incremental"
+
+
+def test_deleted_and_added_model_files_are_reflected_on_the_next_parse(project):
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+
+    proj.remove("models/b.sql")
+    proj.write({"models/e.sql": "select * from {{ ref('a') }}"})
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    nodes = proj.manifest()["nodes"]
+    assert sorted(nodes) == ["model.e2e.a", "model.e2e.c", "model.e2e.d", "model.e2e.e"]
+    assert proj.manifest()["child_map"]["model.e2e.a"] == [
+        "model.e2e.c",
+        "model.e2e.d",
+        "model.e2e.e",
+    ]

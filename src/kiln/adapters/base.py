@@ -6,6 +6,37 @@ constants, and overrides a protected `_hook` only where the generated SQL is wro
 that engine. Public methods validate and log; hooks build sqlglot trees. Every statement
 Kiln writes is rendered in one place, `Adapter._to_sql`; compiled model SQL is spliced in
 verbatim as a `SqlFragment`, never re-generated.
+
+The contract, part by part:
+
+- **Connections and threads.** One connection (and cursor) per thread, opened lazily by
+  `open_connection` on the thread's first statement and kept until `close`. An adapter
+  instance is shared by the scheduler's threads; nothing but the connection and its
+  transaction state is per thread. The driver is imported inside `open_connection`.
+- **Quoting.** `quote_char` and the sqlglot `dialect` decide how identifiers render;
+  `_to_sql` quotes every identifier Kiln writes. `normalize_identifier` folds an unquoted
+  name as the engine would (lower case on Postgres), for names users write unquoted.
+- **Introspection.** `list_relations(schema)` and `get_columns(relation)` return empty
+  lists for missing objects, never raise for them; `get_relation` builds on the first.
+- **DDL.** `create_schema`/`drop_schema`, `create_table_as`/`create_view_as`/
+  `create_table`, `rename_relation`, `drop_relation`, `truncate_relation` and
+  `swap_relation` (put a freshly built relation in place of the old one). A swap is atomic
+  where `capabilities.atomic_rename` (renames inside a transaction); elsewhere the window
+  between the two renames is as short as the engine allows.
+- **DML.** `insert_into`, `insert_rows` (bound values), `delete_where`, `merge`,
+  `insert_overwrite` (replace the partitions present in the new rows: `INSERT OVERWRITE`
+  where the engine has it, a null-safe partition delete then insert elsewhere).
+- **Transactions.** `begin`/`commit`/`rollback` and the `transaction()` block act on the
+  calling thread's connection, and are no-ops where `not capabilities.transactions`.
+- **Cancel.** `cancel_open` interrupts what other threads are running (Ctrl-C).
+- **Node scope.** `node_scope(node_id, config)` marks the statements a thread runs for
+  one node: engines tag them for cost attribution (Spark job descriptions, the Postgres
+  `application_name`), and `create_table_as` reads the node's layout configs.
+- **Responses.** Statements return an `AdapterResponse`: the engine's status text, a
+  code, rows affected, and query id or bytes processed where the engine reports them.
+- **Capabilities.** `Capabilities` says what the engine can do (transactions, merge,
+  atomic rename, clone, create-or-replace, layout configs, incremental strategies), so
+  materializations never branch on an adapter's name.
 """
 
 from __future__ import annotations
@@ -22,6 +53,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from kiln.adapters.relation import Relation
+from kiln.adapters.table_options import NodeContext, TableOptions
 from kiln.errors import DatabaseError, InternalError, KilnError, ProfileError
 
 if TYPE_CHECKING:
@@ -53,7 +85,18 @@ class InsertOverwrite(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What an engine can do; an adapter states only what differs from these defaults."""
+    """What an engine can do; an adapter states only what differs from these defaults.
+
+    Attributes:
+        transactions: BEGIN/COMMIT/ROLLBACK exist; False makes them no-ops.
+        ddl_in_transactions: CREATE/DROP/ALTER roll back with the transaction.
+        atomic_rename: a swap (two renames) is invisible to readers until it completes.
+        clone: the engine can copy a table without copying its data (zero-copy clone).
+        table_options: the layout configs honoured (`partition_by`, `file_format`, ...);
+            the others are logged as ignored.
+        insert_overwrite: how `insert_overwrite` replaces partitions.
+        incremental_strategies: the strategies models may ask for.
+    """
 
     transactions: bool = True
     ddl_in_transactions: bool = True
@@ -68,8 +111,13 @@ class Capabilities:
     materialized_views: bool = False
     temporary_tables: bool = True
     catalogs: bool = True
-    incremental_strategies: frozenset[str] = frozenset({"append", "delete+insert", "merge"})
+    incremental_strategies: frozenset[str] = frozenset(
+        {"append", "delete+insert", "merge", "insert_overwrite", "microbatch"}
+    )
     default_incremental_strategy: str = "append"
+    atomic_rename: bool = True
+    clone: bool = False
+    table_options: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +514,66 @@ class Adapter(abc.ABC):
             raise
         self.commit()
 
+    # -- node scope -------------------------------------------------------------------------
+
+    @contextmanager
+    def node_scope(self, node_id: str, config: Mapping[str, Any] | None = None) -> Iterator[None]:
+        """Mark the statements this thread runs inside the block as serving one node.
+
+        Engines tag them for cost attribution (`_start_node`); `create_table_as` reads the
+        node's layout configs. Scopes nest: the innermost one wins until it ends.
+        """
+        outer: NodeContext | None = getattr(self._local, "node", None)
+        node = NodeContext(node_id, dict(config or {}))
+        self._local.node = node
+        self._start_node(node)
+        try:
+            yield
+        finally:
+            self._local.node = outer
+            if outer is not None:
+                self._start_node(outer)
+            else:
+                self._end_node()
+
+    @property
+    def current_node(self) -> NodeContext | None:
+        """The node this thread is running statements for, if any."""
+        node: NodeContext | None = getattr(self._local, "node", None)
+        return node
+
+    def _start_node(self, node: NodeContext) -> None:
+        """Tag this thread's next statements with the node (override per engine)."""
+        return
+
+    def _end_node(self) -> None:
+        """Remove the tag set by `_start_node` (override per engine)."""
+        return
+
+    def table_options(self, config: Mapping[str, Any]) -> TableOptions:
+        """The layout configs of a model this engine honours; the others are logged.
+
+        Raises:
+            ConfigError: a layout config has an invalid value.
+        """
+        options = TableOptions.from_config(config)
+        honoured = self.capabilities.table_options
+        ignored = [name for name in options.set_names() if name not in honoured]
+        if ignored:
+            logger.info(
+                "%s ignores %s: the engine has no such table option",
+                self.name,
+                ", ".join(ignored),
+            )
+        return options.keep(honoured)
+
+    def strategy_problem(self, strategy: str, config: Mapping[str, Any]) -> str | None:
+        """Why a model with this config cannot use an offered strategy, or None.
+
+        Override where support depends on the table (e.g. MERGE needs a table format).
+        """
+        return None
+
     # -- names and relations ------------------------------------------------------------------
 
     def quote(self, identifier: str) -> str:
@@ -554,19 +662,34 @@ class Adapter(abc.ABC):
 
     def drop_schema(self, schema: SchemaRef | Relation) -> None:
         """Drop a schema and everything in it, if it exists (a relation stands for its schema)."""
-        from sqlglot import exp
 
-        cascade = self.capabilities.drop_cascade
-        tables = [self._schema_table(schema)]
-        self._run(exp.Drop(tables=tables, kind="SCHEMA", exists=True, cascade=cascade))
+        self._run(self._drop_schema_sql(schema))
 
     # -- relations: DDL --------------------------------------------------------------------------
 
     def create_table_as(
-        self, relation: Relation, sql: str | SqlFragment, temporary: bool = False
+        self,
+        relation: Relation,
+        sql: str | SqlFragment,
+        temporary: bool = False,
+        *,
+        options: TableOptions | None = None,
     ) -> AdapterResponse:
-        """`CREATE [TEMPORARY] TABLE relation AS (sql)`, with the user's SQL verbatim."""
-        return self._run(self._create_table_as_sql(relation, _fragment(sql), temporary))[0]
+        """`CREATE [TEMPORARY] TABLE relation AS (sql)`, with the user's SQL verbatim.
+
+        Args:
+            relation: the table to create.
+            sql: the SELECT that fills it.
+            temporary: a staging table, dropped by the caller (never laid out).
+            options: the physical layout; by default the current node's honoured configs.
+        """
+        if temporary:
+            options = TableOptions()
+        elif options is None:
+            node = self.current_node
+            options = self.table_options(node.config) if node is not None else TableOptions()
+        body = _fragment(sql)
+        return self._run(self._create_table_as_sql(relation, body, temporary, options))[0]
 
     def create_view_as(
         self, relation: Relation, sql: str | SqlFragment, *, replace: bool = False
@@ -582,11 +705,8 @@ class Adapter(abc.ABC):
 
     def create_table(self, relation: Relation, columns: Sequence[Column]) -> AdapterResponse:
         """`CREATE TABLE relation (column type, ...)`."""
-        from sqlglot import exp
 
-        defs = [exp.ColumnDef(this=ident(c.name), kind=raw(c.data_type)) for c in columns]
-        schema = exp.Schema(this=self._table(relation), expressions=defs)
-        return self._run(exp.Create(this=schema, kind="TABLE"))[0]
+        return self._run(self._create_table_sql(relation, columns))[0]
 
     def rename_relation(self, from_relation: Relation, to_relation: Relation) -> None:
         """Rename a table or view; only the identifier changes.
@@ -721,6 +841,80 @@ class Adapter(abc.ABC):
         )
         return self._run(sql)[0]
 
+    def insert_overwrite(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        partition_by: Sequence[str] = (),
+    ) -> AdapterResponse:
+        """Replace the partitions of `target` that `source` has rows for, with those rows.
+
+        Without `partition_by` every row of `target` is replaced (dbt-spark's rule).
+        `capabilities.insert_overwrite` says how: `INSERT OVERWRITE` (dynamic partition
+        overwrite) or a delete of the matching partitions, NULL matching NULL, then an
+        insert. Call it inside `transaction()` where the engine has transactions.
+        """
+        if self.capabilities.insert_overwrite is InsertOverwrite.INSERT_OVERWRITE:
+            sql = self._insert_overwrite_sql(target, source, list(columns), list(partition_by))
+            return self._run(sql)[0]
+        self._run(self._delete_partitions_sql(target, source, list(partition_by)))
+        return self.insert_into(target, source, columns)
+
+    def window_sql(
+        self, sql: str | SqlFragment, column: str, start: datetime, end: datetime
+    ) -> SqlFragment:
+        """The rows of `sql` whose `column` is in [start, end) (a microbatch), SQL verbatim."""
+        from sqlglot import exp
+
+        condition = self._window_condition(column, start, end)
+        select = exp.select(exp.Star()).from_(exp.Subquery(this=_fragment(sql), alias="kiln_batch"))
+        return SqlFragment(self._to_sql(select.where(condition)))
+
+    def empty_sql(self, sql: str | SqlFragment) -> SqlFragment:
+        """`sql` with no rows, for creating a table with the model's columns only."""
+        from sqlglot import exp
+
+        body = exp.Subquery(this=_fragment(sql), alias="kiln_batch")
+        return SqlFragment(self._to_sql(exp.select(exp.Star()).from_(body).where(exp.false())))
+
+    def replace_window(
+        self,
+        target: Relation,
+        source: Relation,
+        columns: Sequence[str],
+        window: tuple[str, datetime, datetime],
+        partition_by: Sequence[str] = (),
+    ) -> AdapterResponse:
+        """Replace the rows of `target` in a time window with the rows of `source`.
+
+        `window` is (event_time column, start, end), end excluded. Where the engine
+        overwrites partitions (`InsertOverwrite.INSERT_OVERWRITE`), the window must align
+        with `partition_by`, and the partitions `source` has rows for are overwritten.
+        """
+        if self.capabilities.insert_overwrite is InsertOverwrite.INSERT_OVERWRITE:
+            return self.insert_overwrite(target, source, columns, partition_by)
+        from sqlglot import exp
+
+        column, start, end = window
+        condition = self._window_condition(column, start, end)
+        self._run(exp.Delete(this=self._table(target), where=exp.Where(this=condition)))
+        return self.insert_into(target, source, columns)
+
+    def _window_condition(self, column: str, start: datetime, end: datetime) -> exp.Expression:
+        from sqlglot import exp
+
+        def stamp(value: datetime) -> exp.Expression:
+            text = exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S"))
+            return exp.Cast(this=text, to=exp.DataType.build("timestamp"))
+
+        return _and(
+            [
+                exp.GTE(this=col(column), expression=stamp(start)),
+                exp.LT(this=col(column), expression=stamp(end)),
+            ]
+        )
+
     # -- columns ---------------------------------------------------------------------------------
 
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
@@ -733,11 +927,18 @@ class Adapter(abc.ABC):
 
     def drop_columns(self, relation: Relation, names: Sequence[str]) -> None:
         """Drop columns."""
+        for statement in self._drop_columns_sql(relation, names):
+            self._run(statement)
+
+    def _drop_columns_sql(self, relation: Relation, names: Sequence[str]) -> list[exp.Expression]:
+        """Default: one `ALTER TABLE ... DROP COLUMN` per column."""
         from sqlglot import exp
 
+        statements: list[exp.Expression] = []
         for name in names:
             action = exp.Drop(tables=[col(name)], kind="COLUMN")
-            self._run(exp.Alter(this=self._table(relation), kind="TABLE", actions=[action]))
+            statements.append(exp.Alter(this=self._table(relation), kind="TABLE", actions=[action]))
+        return statements
 
     def alter_column_type(self, relation: Relation, column_name: str, new_type: str) -> None:
         """Change a column's type, keeping its values (cast)."""
@@ -812,8 +1013,13 @@ class Adapter(abc.ABC):
     # -- SQL trees: hooks ----------------------------------------------------------------------
 
     def _create_table_as_sql(
-        self, relation: Relation, body: exp.Expression, temporary: bool
+        self,
+        relation: Relation,
+        body: exp.Expression,
+        temporary: bool,
+        options: TableOptions | None = None,
     ) -> exp.Expression:
+        """`CREATE [TEMPORARY] TABLE ... AS (body)`; engines with layouts add `options`."""
         from sqlglot import exp
 
         props = None
@@ -823,6 +1029,47 @@ class Adapter(abc.ABC):
         return exp.Create(
             this=table, kind="TABLE", expression=exp.Paren(this=body), properties=props
         )
+
+    def _create_table_sql(self, relation: Relation, columns: Sequence[Column]) -> exp.Expression:
+        from sqlglot import exp
+
+        defs = [exp.ColumnDef(this=ident(c.name), kind=raw(c.data_type)) for c in columns]
+        schema = exp.Schema(this=self._table(relation), expressions=defs)
+        return exp.Create(this=schema, kind="TABLE")
+
+    def _drop_schema_sql(self, schema: SchemaRef | Relation) -> exp.Expression:
+        from sqlglot import exp
+
+        cascade = self.capabilities.drop_cascade
+        tables = [self._schema_table(schema)]
+        return exp.Drop(tables=tables, kind="SCHEMA", exists=True, cascade=cascade)
+
+    def _insert_overwrite_sql(
+        self, target: Relation, source: Relation, columns: list[str], partition_by: list[str]
+    ) -> exp.Expression:
+        """`INSERT OVERWRITE TABLE target SELECT columns FROM source` (dynamic partitions)."""
+        from sqlglot import exp
+
+        select = exp.select(*[col(c) for c in columns]).from_(self._table(source))
+        into = exp.Schema(this=self._table(target), expressions=[ident(c) for c in columns])
+        return exp.Insert(this=into, expression=select, overwrite=True)
+
+    def _delete_partitions_sql(
+        self, target: Relation, source: Relation, partition_by: list[str]
+    ) -> exp.Expression:
+        """`DELETE FROM target` where a source row has the same partition values (or all)."""
+        from sqlglot import exp
+
+        dest, src = self.normalize_identifier(DEST_ALIAS), self.normalize_identifier(SOURCE_ALIAS)
+        target_table = exp.alias_(self._table(target), dest, table=True)
+        if not partition_by:
+            return exp.Delete(this=target_table)
+        match = _and(
+            [exp.NullSafeEQ(this=col(c, src), expression=col(c, dest)) for c in partition_by]
+        )
+        source_table = exp.alias_(self._table(source), src, table=True)
+        exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table).where(match))
+        return exp.Delete(this=target_table, where=exp.Where(this=exists))
 
     def _create_view_sql(
         self, relation: Relation, body: exp.Expression, replace: bool

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln import DBT_COMPAT_VERSION, __version__
-from kiln.errors import KilnError
+from kiln.errors import CompilationError, DatabaseError, KilnError
 from kiln.events.bus import Level, emit, info
 from kiln.invocation import Invocation
 
@@ -256,14 +256,29 @@ def do_show(inv: Invocation) -> int:
 
 
 def do_run_operation(inv: Invocation) -> int:
-    from kiln.execute.hooks import run_operation
+    from kiln.execute.hooks import check_operation, run_operation
 
     ws = _load(inv)
+    check_operation(ws, inv.macro or "")
     adapter = ws.open_adapter()
+    t0 = time.perf_counter()
     try:
         run_operation(ws, adapter, inv.macro or "", inv.macro_args)
+    except (CompilationError, DatabaseError) as exc:
+        # like dbt, a macro that fails while running is a failed operation (exit 1)
+        emit(
+            "RunOperationError",
+            Level.ERROR,
+            f"Encountered an error while running operation: {exc.render()}",
+        )
+        return 1
     finally:
         adapter.close()
+    emit(
+        "RunOperationSuccess",
+        Level.DEBUG,
+        f"Finished operation {inv.macro} in {time.perf_counter() - t0:.2f}s",
+    )
     return 0
 
 

@@ -53,6 +53,8 @@ def _selector_name(node: Any, uid: str) -> str:
         return f"source:{'.'.join([node.package_name, node.source_name, node.name])}"
     if kind == "exposure":
         return f"exposure:{'.'.join(node.fqn)}"
+    if kind == "unit_test":
+        return f"unit_test:{node.package_name}.{node.model}.{node.name}"
     return ".".join(node.fqn)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,16 +78,16 @@ def run_command(command: str, task: Callable[[Invocation], int], **kw: Any) -> N
             code = task(inv)
     except KilnError as exc:
         if inv.debug:
-            raise
+            traceback.print_exc()
         from kiln.events.bus import Level, emit
 
         emit("MainEncounteredError", Level.ERROR, f"Encountered an error:\n{exc.render()}")
-        code = exc.exit_code if exc.exit_code != 1 else 2
+        code = 2
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # noqa: BLE001 - the last resort boundary
         if inv.debug:
-            raise
+            traceback.print_exc()
         from kiln.events.bus import Level, emit
 
         emit(

@@ -99,7 +99,12 @@ def load_target(
             location=Location(str(path)),
         )
     creds = render_config_value(dict(outputs[chosen] or {}), env_context)
-    return _make_target(profile_name, chosen, creds, threads, path)
+    try:
+        return _make_target(profile_name, chosen, creds, threads, path)
+    except ProfileError as exc:
+        if exc.location is None:
+            exc.location = Location(str(path))
+        raise
 
 
 def _make_target(

@@ -60,6 +60,23 @@ class Bus:
                     sink.handle(event)
 
 
+# dbt's codes for events Kiln emits under dbt's names (JSON-log consumers key on them).
+EVENT_CODES = {
+    "NodeStart": "Q024",
+    "LogModelResult": "Q012",
+    "LogTestResult": "Q007",
+    "LogSeedResult": "Q016",
+    "LogSnapshotResult": "Q015",
+    "SkippingDetails": "Q034",
+    "MainEncounteredError": "Z002",
+    "ListCmdOut": "Z049",
+    "JinjaLogInfo": "I062",
+    "JinjaLogDebug": "I063",
+    "JinjaLogWarning": "I061",
+    "PrintEvent": "Z052",
+    "NoNodesSelected": "W016",
+}
+
 _BUS = Bus()
 
 
@@ -71,7 +88,11 @@ def get_bus() -> Bus:
 def emit(name: str, level: Level, msg: str, *, code: str = "", **data: Any) -> None:
     """Emit an event to every interested sink."""
     if _BUS.wants(level):
-        _BUS.emit(Event(name=name, level=level, msg=msg, data=data, code=code))
+        _BUS.emit(
+            Event(
+                name=name, level=level, msg=msg, data=data, code=code or EVENT_CODES.get(name, "")
+            )
+        )
 
 
 def emit_lazy(name: str, level: Level, factory: Callable[[], str], **data: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from kiln.events.bus import Event, Level
+from kiln.events.bus import Event, Level, get_bus
 
 
 def _clock(ts: float) -> str:
@@ -74,7 +74,7 @@ class JsonLinesSink:
                 "code": event.code,
                 "level": event.level.name.lower(),
                 "msg": event.msg,
-                "invocation_id": self.invocation_id,
+                "invocation_id": self.invocation_id or get_bus().invocation_id,
                 "thread": event.thread,
                 "ts": datetime.fromtimestamp(event.ts).isoformat(),
             },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kiln.errors import CompilationError, did_you_mean
+from kiln.errors import ProjectError, did_you_mean
 from kiln.events.bus import info
 from kiln.jinja.environment import render_string
 
@@ -34,13 +34,18 @@ def run_project_hooks(ws: Workspace, adapter: Adapter, key: str, results: list[N
             adapter.commit()
 
 
+def check_operation(ws: Workspace, macro_name: str) -> None:
+    """Raise (exit 2) when `run-operation` names no macro."""
+    package, _, name = macro_name.rpartition(".")
+    if ws.factory.registry.lookup(name, package or None) is None:
+        known = [m.name for m in ws.factory.registry.all_macros()]
+        raise ProjectError(f"no macro named '{macro_name}'", hint=did_you_mean(name, known))
+
+
 def run_operation(ws: Workspace, adapter: Adapter, macro_name: str, args: dict[str, Any]) -> Any:
     """Call a macro with keyword arguments (`kiln run-operation name --args '{...}'`)."""
+    check_operation(ws, macro_name)
     package, _, name = macro_name.rpartition(".")
-    macro = ws.factory.registry.lookup(name, package or None)
-    if macro is None:
-        known = [m.name for m in ws.factory.registry.all_macros()]
-        raise CompilationError(f"no macro named '{macro_name}'", hint=did_you_mean(name, known))
     ctx = _context(ws, {"__kiln_args": args})
     proxy = ctx[name] if not package else getattr(ctx[package], name)
     result = proxy(**args)

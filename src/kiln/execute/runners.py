@@ -14,11 +14,16 @@ from kiln.events.bus import Level, emit
 from kiln.events.format import describe_model, progress_line
 from kiln.execute.compiler import Compiler, RelationResolver
 from kiln.execute.result import NodeResult, Timing
-from kiln.manifest.nodes import Node
+from kiln.manifest.nodes import Node, RefCall, UnitTest
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
     from kiln.parse.load import Workspace
+
+
+def _unit_label(unit: UnitTest | None) -> str:
+    assert unit is not None
+    return f"unit_test {unit.model}::{unit.name}"
 
 
 def _now() -> str:
@@ -49,6 +54,9 @@ class NodeRunner:
     # ---- entry points used by the scheduler ----------------------------------------------
 
     def run(self, uid: str) -> NodeResult:
+        unit = self.ws.manifest.unit_tests.get(uid)
+        if unit is not None:
+            return self._run_unit(uid, unit)
         node = self.ws.manifest.nodes[uid]
         label = self._label(node)
         index = self.numbering.get(uid, 0)
@@ -69,19 +77,21 @@ class NodeRunner:
         return result
 
     def skip(self, uid: str, cause: str) -> NodeResult:
-        node = self.ws.manifest.nodes[uid]
+        unit = self.ws.manifest.unit_tests.get(uid)
+        node = self.ws.manifest.nodes.get(uid)
+        label = self._label(node, skip=True) if node is not None else _unit_label(unit)
         index = self.numbering.get(uid, 0)
         emit(
             "SkippingDetails",
             Level.INFO,
-            progress_line(index, self.total, f"SKIP {self._label(node, skip=True)}", "SKIP"),
+            progress_line(index, self.total, f"SKIP {label}", "SKIP"),
             unique_id=uid,
         )
         return NodeResult(
             unique_id=uid,
             status="skipped",
             message="SKIP",
-            relation_name=node.relation_name,
+            relation_name=node.relation_name if node is not None else None,
             thread_id="main",
         )
 
@@ -205,10 +215,14 @@ class NodeRunner:
     # ---- tests ------------------------------------------------------------------------------
 
     def _run_test(self, node: Node) -> NodeResult:
-        from kiln.materialize.test import run_data_test
+        from kiln.materialize.test import run_data_test, store_failures_as
 
         sql = self.compiler.compile(node)
-        outcome = run_data_test(self.adapter, sql, node.config)
+        kind = store_failures_as(node.config, self.store_failures)
+        store_in = self._relation(node).incorporate(type=kind) if kind else None
+        if store_in is not None:
+            self.adapter.create_schema(SchemaRef.of(store_in))
+        outcome = run_data_test(self.adapter, sql, node.config, store_in=store_in)
         return NodeResult(
             node.unique_id,
             outcome.status,
@@ -216,7 +230,78 @@ class NodeRunner:
             failures=outcome.failures,
             compiled_code=sql,
             adapter_response=outcome.adapter_response,
+            relation_name=store_in.render() if store_in is not None else None,
         )
+
+    # ---- unit tests -------------------------------------------------------------------------
+
+    def _run_unit(self, uid: str, unit: UnitTest) -> NodeResult:
+        """Run one unit test with the same console lines and timing as a data test."""
+        index = self.numbering.get(uid, 0)
+        label = _unit_label(unit)
+        emit("NodeStart", Level.INFO, progress_line(index, self.total, f"START {label}", "RUN"))
+        started, t0 = _now(), time.perf_counter()
+        try:
+            result = self._execute_unit(unit)
+        except KilnError as exc:
+            result = NodeResult(uid, "error", exc.render())
+        result.execution_time = time.perf_counter() - t0
+        result.thread_id = threading.current_thread().name
+        result.timing = [Timing("execute", started, _now())]
+        word = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
+        emit(
+            "LogTestResult",
+            Level.INFO if result.status == "pass" else Level.ERROR,
+            progress_line(
+                index,
+                self.total,
+                f"{word} {unit.model}::{unit.name}",
+                f"{word} in {result.execution_time:.2f}s",
+            ),
+            unique_id=uid,
+            status=result.status,
+        )
+        return result
+
+    def _execute_unit(self, unit: UnitTest) -> NodeResult:
+        """Compile the tested model against the given rows and compare with the expected."""
+        from kiln.materialize.unit_test import run_unit_test
+
+        model = self.ws.manifest.nodes[unit.depends_on_nodes[0]]
+        sql = self._compile_unit(unit, model)
+        outcome = run_unit_test(self.adapter, unit, sql, self._relation(model))
+        return NodeResult(
+            unit.unique_id,
+            outcome.status,
+            outcome.message,
+            failures=outcome.failures,
+            compiled_code=sql,
+        )
+
+    def _compile_unit(self, unit: UnitTest, model: Node) -> str:
+        from kiln.execute.compiler import inject_ctes
+        from kiln.materialize.unit_test import build_fixtures, context_overrides, lookup_overrides
+
+        fixtures = build_fixtures(self.adapter, unit, self._input_relation)
+        ctes: list[tuple[str, str]] = []
+        values = context_overrides(unit, fixtures, ctes, self._relation(model))
+        context = self.compiler.node_context(model, extra=values)
+        context.update(lookup_overrides(unit, context["var"], context["env_var"]))
+        sql = self.compiler.render(model, model.raw_code, context)
+        return inject_ctes(sql, ctes)
+
+    def _input_relation(self, key: tuple[str, ...]) -> Any:
+        """The existing relation a unit-test input stands for (its columns type the rows)."""
+        if key[0] == "ref":
+            target = self.resolver.ref_node(RefCall(key[1]), self.ws.project.name)
+            if target.is_ephemeral:
+                return None
+            relation = self._relation(target)
+        elif key[0] == "source":
+            relation = self.resolver.source_relation(key[1], key[2])
+        else:
+            return None
+        return self.adapter.get_relation(relation.database, relation.schema, relation.identifier)
 
     # ---- snapshots --------------------------------------------------------------------------
 
@@ -226,7 +311,8 @@ class NodeRunner:
         relation = self._relation(node)
         sql = self.compiler.compile(node)
         self.adapter.create_schema(SchemaRef.of(relation))
-        response = build_snapshot(self.adapter, relation, sql, node.config)
+        where = f"snapshot '{node.name}' ({node.original_file_path})"
+        response = build_snapshot(self.adapter, relation, sql, node.config, where=where)
         return NodeResult(
             node.unique_id,
             "success",

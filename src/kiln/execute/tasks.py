@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 COMMAND_TYPES = {
     "run": ("model",),
     "seed": ("seed",),
-    "test": ("test",),
+    "test": ("test", "unit_test"),
     "snapshot": ("snapshot",),
-    "build": ("model", "seed", "snapshot", "test"),
+    "build": ("model", "seed", "snapshot", "test", "unit_test"),
     "compile": ("model", "test", "analysis", "snapshot"),
 }
 
@@ -52,19 +52,35 @@ def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[
         and ws.manifest.nodes[uid].resource_type in types
         and not ws.manifest.nodes[uid].is_ephemeral
     ]
+    if "unit_test" in types:
+        out += [uid for uid in selected if uid in ws.manifest.unit_tests]
     order = {uid: i for i, uid in enumerate(ws.graph.topological_order())}
-    return sorted(out, key=lambda u: order.get(u, 0))
+    units = ws.manifest.unit_tests
+
+    def rank(uid: str) -> tuple[int, int]:
+        # a unit test is numbered just before the model it tests
+        unit = units.get(uid)
+        if unit is not None:
+            return order.get(unit.depends_on_nodes[0], 0), 0
+        return order.get(uid, 0), 1
+
+    return sorted(out, key=rank)
 
 
 def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[str]]:
-    """Dependencies among the run's nodes; `build` also makes children wait for tests."""
+    """Dependencies among the run's nodes; `build` also makes children wait for tests.
+
+    A unit test runs before the model it tests (once that model's parents are built), so
+    a failing unit test skips the model and everything below it.
+    """
     waits = selected_dependencies(ws.graph.parents, ids)
+    _order_unit_tests(ws, ids, waits)
     if command != "build":
         return waits
     chosen = set(ids)
     for uid in ids:
-        node = ws.manifest.nodes[uid]
-        if node.resource_type != "test" or not node.depends_on_nodes:
+        node = ws.manifest.nodes.get(uid)
+        if node is None or node.resource_type != "test" or not node.depends_on_nodes:
             continue
         common: set[str] | None = None
         for dep in node.depends_on_nodes:
@@ -75,6 +91,20 @@ def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[st
             if child in chosen and child_node is not None and child_node.resource_type != "test":
                 waits[child].add(uid)
     return waits
+
+
+def _order_unit_tests(ws: Workspace, ids: list[str], waits: dict[str, set[str]]) -> None:
+    """Unit tests wait for their model's parents instead of the model; the model waits for them."""
+    for uid in ids:
+        unit = ws.manifest.unit_tests.get(uid)
+        if unit is None:
+            continue
+        model = unit.depends_on_nodes[0]
+        # An unselected model: the unit test already waits for the model's nearest parents.
+        if model in waits:
+            units = ws.manifest.unit_tests
+            waits[uid] = {dep for dep in waits[model] if dep not in units}
+            waits[model].add(uid)
 
 
 def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str) -> RunOutcome:
@@ -168,6 +198,8 @@ def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None
 
 
 def _kind(ws: Workspace, uid: str) -> str:
+    if uid in ws.manifest.unit_tests:
+        return "unit test"
     node = ws.manifest.nodes[uid]
     if node.resource_type == "model":
         return f"{node.materialized} model"

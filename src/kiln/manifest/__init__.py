@@ -10,6 +10,7 @@ from kiln.manifest.nodes import (
     RefCall,
     SourceDefinition,
     TestMetadata,
+    UnitTest,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "RefCall",
     "SourceDefinition",
     "TestMetadata",
+    "UnitTest",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kiln.manifest.nodes import Manifest
 
@@ -17,13 +18,18 @@ class Graph:
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> Graph:
-        """Build the graph from every node's `depends_on.nodes`."""
+        """Build the graph from the `depends_on.nodes` of nodes, exposures and unit tests."""
         parents: dict[str, tuple[str, ...]] = {}
         children: dict[str, list[str]] = {}
         for uid in manifest.sources:
             parents[uid] = ()
             children.setdefault(uid, [])
-        for collection in (manifest.nodes, manifest.exposures):
+        collections: tuple[dict[str, Any], ...] = (
+            manifest.nodes,
+            manifest.exposures,
+            manifest.unit_tests,
+        )
+        for collection in collections:
             for uid, node in collection.items():
                 deps = tuple(dict.fromkeys(node.depends_on_nodes))
                 parents[uid] = deps

@@ -185,6 +185,40 @@ class Exposure:
 
 
 @dataclass(slots=True, eq=False)
+class UnitTest:
+    """A `unit_tests:` entry: a model run on literal input rows, compared with expected rows.
+
+    `given` and `expect` keep the YAML shapes (`input`, `rows`, `format`, `fixture`);
+    `depends_on_nodes` holds the tested model only, as in dbt.
+    """
+
+    unique_id: str
+    name: str
+    package_name: str
+    path: str
+    original_file_path: str
+    fqn: list[str]
+    model: str
+    given: list[dict[str, Any]] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    overrides: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=lambda: {"enabled": True, "tags": []})
+    depends_on_nodes: list[str] = field(default_factory=list)
+    depends_on_macros: list[str] = field(default_factory=list)
+    version: str | int | None = None
+    schema: str | None = None
+    created_at: float = 0.0
+
+    resource_type = "unit_test"
+
+    @property
+    def tags(self) -> list[str]:
+        tags = self.config.get("tags") or []
+        return list(tags) if isinstance(tags, list) else [tags]
+
+
+@dataclass(slots=True, eq=False)
 class Doc:
     """A `{% docs %}` block."""
 
@@ -210,15 +244,20 @@ class Manifest:
     exposures: dict[str, Exposure] = field(default_factory=dict)
     disabled: dict[str, list[Node | SourceDefinition | Exposure]] = field(default_factory=dict)
     selectors: dict[str, Any] = field(default_factory=dict)
+    unit_tests: dict[str, UnitTest] = field(default_factory=dict)
     # adapter type the manifest was parsed for, used by adapter.dispatch
     adapter_type: str = "duckdb"
 
-    def get(self, unique_id: str) -> Node | SourceDefinition | Exposure | None:
-        """The node, source or exposure with this unique id."""
+    def get(self, unique_id: str) -> Node | SourceDefinition | Exposure | UnitTest | None:
+        """The node, source, exposure or unit test with this unique id."""
         found = self.nodes.get(unique_id)
         if found is not None:
             return found
-        return self.sources.get(unique_id) or self.exposures.get(unique_id)
+        return (
+            self.sources.get(unique_id)
+            or self.exposures.get(unique_id)
+            or self.unit_tests.get(unique_id)
+        )
 
     def all_selectable(self) -> dict[str, Node | SourceDefinition | Exposure]:
         """Every node that the selection language can return."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kiln.adapters.relation import Relation
@@ -33,6 +34,8 @@ class BuildRequest:
             this is not a full refresh.
         pre_hooks: rendered SQL run before the build, in its transaction.
         post_hooks: rendered SQL run after the build, in its transaction.
+        event_time_start: `--event-time-start`, for microbatch models (UTC).
+        event_time_end: `--event-time-end`, for microbatch models (UTC).
     """
 
     node_id: str
@@ -43,6 +46,8 @@ class BuildRequest:
     incremental: bool
     pre_hooks: Sequence[str] = ()
     post_hooks: Sequence[str] = ()
+    event_time_start: datetime | None = None
+    event_time_end: datetime | None = None
 
 
 __all__ = ["BuildRequest", "build_incremental", "build_table", "build_view", "load_seed"]

@@ -3,8 +3,12 @@
 The first run, `--full-refresh`, and a model whose relation is a view are built as tables
 (`table.replace_with_table`). Otherwise, in one transaction: pre-hooks, the compiled SQL
 into a temporary `<name>__dbt_tmp<time>` table, `on_schema_change`, the strategy
-(`append`, `delete+insert`, `merge`), post-hooks. Strategies are plain functions in
-`STRATEGIES`; which ones a warehouse offers is its `Capabilities.incremental_strategies`.
+(`append`, `delete+insert`, `merge`, `insert_overwrite`), post-hooks. Strategies are plain
+functions in `STRATEGIES`; which ones a warehouse offers is its
+`Capabilities.incremental_strategies`, and `Adapter.strategy_problem` refuses one a model's
+table cannot take (MERGE on a format without it). `microbatch` runs one transaction per
+time batch (`kiln.materialize.microbatch`). Where the engine has no transactions (Spark) the
+steps run in order and a failure leaves the rows written so far.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from kiln.adapters.table_options import column_list
 from kiln.errors import CompilationError, KilnError, did_you_mean
 from kiln.materialize.table import (
     build_table,
@@ -91,7 +96,16 @@ def build_incremental(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
             `on_schema_change='fail'` with a changed schema.
         DatabaseError: the warehouse rejected a statement; the table is unchanged.
     """
-    strategy = resolve_strategy(adapter, req.config)
+    with adapter.node_scope(req.node_id, req.config):
+        strategy = resolve_strategy(adapter, req.config, model=_model_name(req))
+        if strategy == "microbatch":
+            from kiln.materialize.microbatch import build_microbatch
+
+            return build_microbatch(adapter, req)
+        return _build(adapter, req, strategy)
+
+
+def _build(adapter: Adapter, req: BuildRequest, strategy: str) -> AdapterResponse:
     target = req.relation.incorporate(type="table")
     existing = adapter.get_relation(target.database, target.schema, target.identifier)
     if not req.incremental or should_full_refresh(req) or existing is None or existing.is_view:
@@ -113,16 +127,35 @@ def build_incremental(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
 def _apply(
     adapter: Adapter, req: BuildRequest, strategy: str, target: Relation, staging: Relation
 ) -> AdapterResponse:
+    """Reconcile the schema, then run the strategy (replacing the table in `full_refresh` mode)."""
+    step = reconcile(adapter, req, target, staging)
+    if step is None:
+        return replace_with_table(adapter, target, req.sql)
+    return STRATEGIES[strategy](adapter, step)
+
+
+def reconcile(
+    adapter: Adapter, req: BuildRequest, target: Relation, staging: Relation
+) -> IncrementalStep | None:
+    """Apply `on_schema_change` and describe what the strategy moves.
+
+    Returns:
+        The step for the strategy, or None when the table must be rebuilt
+        (`on_schema_change: full_refresh` with added or removed columns).
+
+    Raises:
+        CompilationError: `on_schema_change: fail` and the columns differ.
+    """
     mode = _schema_change_mode(req.config)
     source = adapter.get_columns(staging)
     current = adapter.get_columns(target)
     change = SchemaChange.between(source, current)
     if mode == "full_refresh" and (change.added or change.removed):
-        return replace_with_table(adapter, target, req.sql)
+        return None
     dest = current if mode in ("ignore", "full_refresh") else source
     if mode not in ("ignore", "full_refresh") and change.changed:
         _sync_schema(adapter, target, change, mode)
-    step = IncrementalStep(
+    return IncrementalStep(
         target=target,
         staging=staging,
         dest_columns=tuple(c.name for c in dest),
@@ -131,7 +164,6 @@ def _apply(
         predicates=tuple(_predicates(req.config)),
         config=req.config,
     )
-    return STRATEGIES[strategy](adapter, step)
 
 
 def _sync_schema(adapter: Adapter, target: Relation, change: SchemaChange, mode: str) -> None:
@@ -181,7 +213,17 @@ def merge(adapter: Adapter, step: IncrementalStep) -> AdapterResponse:
 
     Only columns present on both sides are written: target columns the model no longer
     produces keep their values (NULL in new rows), as DuckDB's BY NAME does.
+
+    Raises:
+        CompilationError: the model has no `unique_key`.
     """
+    if not step.unique_key:
+        raise CompilationError(
+            f"incremental model {step.target.identifier!r} uses the merge strategy but has "
+            "no unique_key",
+            hint="set unique_key to the column(s) that identify a row, "
+            "or use incremental_strategy 'append'",
+        )
     produced = {name.casefold() for name in step.source_columns}
     common = [name for name in step.dest_columns if name.casefold() in produced]
     return adapter.merge(
@@ -194,30 +236,58 @@ def merge(adapter: Adapter, step: IncrementalStep) -> AdapterResponse:
     )
 
 
+def insert_overwrite(adapter: Adapter, step: IncrementalStep) -> AdapterResponse:
+    """Replace the `partition_by` partitions the new rows fall in (every row without one).
+
+    Spark overwrites partitions in place; the others delete the matching partitions
+    (NULL matching NULL) and insert, in the model's transaction.
+    """
+    by_name = {name.casefold(): name for name in step.dest_columns}
+    wanted = column_list(step.config.get("partition_by"))
+    partitions = tuple(by_name.get(name.casefold(), name) for name in wanted)
+    return adapter.insert_overwrite(step.target, step.staging, step.dest_columns, partitions)
+
+
 Strategy = Callable[["Adapter", IncrementalStep], "AdapterResponse"]
 
 STRATEGIES: dict[str, Strategy] = {
     "append": append,
     "delete+insert": delete_insert,
     "merge": merge,
+    "insert_overwrite": insert_overwrite,
 }
 
+# Strategies that run in batches rather than as one step (see `kiln.materialize.microbatch`).
+BATCHED_STRATEGIES = frozenset({"microbatch"})
 
-def resolve_strategy(adapter: Adapter, config: Mapping[str, Any]) -> str:
+
+def resolve_strategy(
+    adapter: Adapter, config: Mapping[str, Any], *, model: str | None = None
+) -> str:
     """The strategy a model uses (`default` is the adapter's default).
 
     Raises:
-        CompilationError: the strategy is unknown or the warehouse does not offer it.
+        CompilationError: the strategy is unknown, the warehouse does not offer it, or the
+            model's table cannot take it.
     """
     name = str(config.get("incremental_strategy") or "default")
     if name == "default":
         name = adapter.capabilities.default_incremental_strategy
-    offered = sorted(adapter.capabilities.incremental_strategies & STRATEGIES.keys())
+    known = STRATEGIES.keys() | BATCHED_STRATEGIES
+    offered = sorted(adapter.capabilities.incremental_strategies & known)
+    where = f" in model {model!r}" if model else ""
     if name not in offered:
         raise CompilationError(
-            f"Invalid incremental strategy provided: {name!r} ({adapter.name} offers "
+            f"Invalid incremental strategy provided: {name!r}{where} ({adapter.name} offers "
             f"{', '.join(offered)})",
             hint=did_you_mean(name, offered),
+        )
+    problem = adapter.strategy_problem(name, config)
+    if problem is not None:
+        raise CompilationError(
+            f"incremental strategy {name!r}{where} cannot run on {adapter.name}: {problem}",
+            hint=f"choose another incremental_strategy ({', '.join(offered)}) or change "
+            "the model's table format",
         )
     return name
 
@@ -267,6 +337,10 @@ def _resolve_names(names: list[str], columns: Sequence[Column]) -> tuple[str, ..
     """Key names as the table spells them (DuckDB and dbt match columns case-insensitively)."""
     by_name = {c.name.casefold(): c.name for c in columns}
     return tuple(by_name.get(name.casefold(), name) for name in names)
+
+
+def _model_name(req: BuildRequest) -> str:
+    return req.node_id.rsplit(".", 1)[-1] or req.relation.identifier
 
 
 def _drop_quietly(adapter: Adapter, relation: Relation) -> None:

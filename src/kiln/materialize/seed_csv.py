@@ -437,10 +437,7 @@ def _numeric_column(
         return SeedKind.NUMBER, [None if v is None else float(v) for v in values]
     # A value with decimals here was hidden by agate's precision clamp: round it.
     if any("." in cell for cell in cells):
-        values = [
-            None if v is None or not v.is_finite() else v.to_integral_value(ROUND_HALF_UP)
-            for v in values
-        ]
+        values = [_round_half_up(v) for v in values]
     try:
         return SeedKind.INTEGER, [None if v is None else int(v) for v in values]
     except (ValueError, OverflowError):
@@ -452,6 +449,13 @@ def _numeric_column(
             "or set the column's type in column_types",
             location=Location(source.where, _record_line(source, index)),
         ) from None
+
+
+def _round_half_up(value: Decimal | None) -> Decimal | None:
+    """The value rounded to an integer as DuckDB casts; None, NaN and infinities unchanged."""
+    if value is None or not value.is_finite():
+        return value
+    return value.to_integral_value(ROUND_HALF_UP)
 
 
 def _has_decimal_places(values: Sequence[Decimal | None], cells: Sequence[str]) -> bool:

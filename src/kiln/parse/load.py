@@ -54,7 +54,11 @@ def load_workspace(inv: Invocation) -> Workspace:
     target = load_target(profiles_dir, inv.profile or project.profile, inv.target, inv.threads)
     target_dir = root / (inv.target_path or project.target_path)
     log_dir = root / (inv.log_path or project.log_path)
-    invocation_id = str(uuid.uuid4())
+    from kiln.events.bus import get_bus
+
+    bus = get_bus()
+    invocation_id = bus.invocation_id or str(uuid.uuid4())
+    bus.invocation_id = invocation_id
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     registry = MacroRegistry(root_package=project.name)
     for entry in project.dispatch:

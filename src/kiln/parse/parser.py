@@ -275,7 +275,10 @@ class ProjectParser:
             return FileResult([], [], {}, [])
         tree = parse_ast(text, path)
         found = static.extract(tree)
-        if found is not None and not any(self._macro_needs_render(n) for n in found.macro_calls):
+        if found is not None and not any(
+            self._macro_needs_render(n) or self.registry.lookup(n) is None
+            for n in found.macro_calls
+        ):
             macro_ids = self.registry.depends_on(set(found.macro_calls))
             if found.uses_is_incremental:
                 macro_ids = ["macro.dbt.is_incremental", *macro_ids]
@@ -304,11 +307,12 @@ class ProjectParser:
             self._parse_node_values(node, recorder), self.package, recorder, execute=False
         )
         try:
-            render_string(text, ctx, path)  # type: ignore[arg-type]
+            render_string(text, ctx, path)
         except KilnError as exc:
-            if exc.location is None:
-                exc.location = Location(path)
-            raise
+            # a failure while parsing stops the invocation (exit 2), as in dbt
+            raise ParseError(
+                exc.message, hint=exc.hint, location=exc.location or Location(path)
+            ) from None
         tree = parse_ast(text, path)
         found = static.extract(tree)
         if found is None:

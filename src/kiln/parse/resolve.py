@@ -42,7 +42,9 @@ class Resolver:
         self._build_generic_tests()
         self._build_exposures()
         self._move_disabled()
+        self._check_snapshot_configs()
         self._resolve_dependencies()
+        self._build_unit_tests()
         self._assign_relations()
         self.p.finish_macro_dependencies()
         self._check_cycles()
@@ -295,6 +297,36 @@ class Resolver:
         if test.unique_id in self.manifest.nodes:
             return  # dbt keeps the first of two identical test definitions
         self.manifest.nodes[test.unique_id] = node
+
+    def _check_snapshot_configs(self) -> None:
+        """A snapshot without a usable strategy or unique_key fails the parse, as in dbt."""
+        from kiln.errors import CompilationError
+        from kiln.materialize.snapshot import SnapshotSpec
+
+        for node in self.manifest.nodes.values():
+            if node.resource_type != "snapshot":
+                continue
+            try:
+                SnapshotSpec.from_config(node.config, node.name)
+            except CompilationError as exc:
+                raise ParseError(
+                    exc.message, hint=exc.hint, location=Location(node.original_file_path)
+                ) from exc
+
+    # ---- unit tests -------------------------------------------------------------------------
+
+    def _build_unit_tests(self) -> None:
+        from kiln.parse.unit_tests import UnitTestBuilder
+
+        project = self.p.project
+        UnitTestBuilder(
+            self.manifest,
+            self.package,
+            project.root,
+            project.test_paths,
+            project.config_trees.get("unit_tests") or {},
+            self.p.now,
+        ).add_all(self.props.unit_tests)
 
     # ---- disabled nodes -------------------------------------------------------------------
 

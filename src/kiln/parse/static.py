@@ -88,6 +88,12 @@ def extract(tree: jinja2.nodes.Template) -> Extracted | None:
 
 def _visit_call(call: jinja2.nodes.Call, out: Extracted) -> None:
     target = call.node
+    if (
+        isinstance(target, jinja2.nodes.Getattr)
+        and isinstance(target.node, jinja2.nodes.Name)
+        and target.node.name == "exceptions"
+    ):
+        raise NotStatic  # dbt raises these while parsing: render to surface them
     if not isinstance(target, jinja2.nodes.Name):
         return
     name = target.name

@@ -28,7 +28,16 @@ from kiln.artifacts.schemas.base import (
 )
 from kiln.errors import ArtifactError, did_you_mean
 from kiln.manifest.graph import Graph
-from kiln.manifest.nodes import Doc, Exposure, Macro, Manifest, Node, RefCall, SourceDefinition
+from kiln.manifest.nodes import (
+    Doc,
+    Exposure,
+    Macro,
+    Manifest,
+    Node,
+    RefCall,
+    SourceDefinition,
+    UnitTest,
+)
 
 SCHEMA: Final = SchemaVersion("manifest", 12)
 
@@ -514,6 +523,43 @@ def exposure_v12(exposure: Exposure) -> dict[str, Any]:
     }
 
 
+def unit_test_v12(test: UnitTest) -> dict[str, Any]:
+    """One entry of `unit_tests`: a `UnitTestDefinition`."""
+    config = {"tags": test.tags, "meta": dict(test.config.get("meta") or {})}
+    return {
+        "model": test.model,
+        "given": [_fixture_v12(given, with_input=True) for given in test.given],
+        "expect": _fixture_v12(test.expect, with_input=False),
+        "name": test.name,
+        "resource_type": "unit_test",
+        "package_name": test.package_name,
+        "path": test.path,
+        "original_file_path": test.original_file_path,
+        "unique_id": test.unique_id,
+        "fqn": list(test.fqn),
+        "description": test.description,
+        "overrides": copy.deepcopy(test.overrides),
+        "depends_on": {
+            "macros": list(test.depends_on_macros),
+            "nodes": list(test.depends_on_nodes),
+        },
+        "config": {**config, "enabled": bool(test.config.get("enabled", True))},
+        "checksum": None,
+        "schema": test.schema,
+        "created_at": test.created_at,
+        "versions": None,
+        "version": test.version,
+    }
+
+
+def _fixture_v12(fixture: Mapping[str, Any], *, with_input: bool) -> dict[str, Any]:
+    out = {"input": fixture.get("input")} if with_input else {}
+    out["rows"] = copy.deepcopy(fixture.get("rows"))
+    out["format"] = fixture.get("format") or "dict"
+    out["fixture"] = fixture.get("fixture")
+    return out
+
+
 # --- the whole manifest -----------------------------------------------------------------------
 
 
@@ -593,7 +639,7 @@ def _maps(manifest: Manifest) -> dict[str, Any]:
         "group_map": {},
         "saved_queries": {},
         "semantic_models": {},
-        "unit_tests": {},
+        "unit_tests": {uid: unit_test_v12(t) for uid, t in sorted(manifest.unit_tests.items())},
         "functions": {},
     }
 
