@@ -421,7 +421,7 @@ class SparkAdapter(Adapter):
         for column in self.get_columns(relation):
             if column.name.casefold() == column_name.casefold():
                 cast = exp.Cast(this=col(column.name), to=raw(new_type))
-                exprs.append(exp.alias_(cast, ident(column.name)))
+                exprs.append(exp.Alias(this=cast, alias=ident(column.name)))
             else:
                 exprs.append(col(column.name))
         return self._rebuild_sql(relation, exprs)
@@ -458,7 +458,9 @@ class SparkAdapter(Adapter):
         texts = [[_text(value) for value in row] for row in rows]
         names = [f"c{i}" for i in range(len(columns))]
         casts = [
-            self._to_sql(exp.alias_(exp.Cast(this=col(n), to=raw(c.data_type)), ident(c.name)))
+            self._to_sql(
+                exp.Alias(this=exp.Cast(this=col(n), to=raw(c.data_type)), alias=ident(c.name))
+            )
             for n, c in zip(names, columns, strict=True)
         ]
         schema = ", ".join(f"{n} string" for n in names)
