@@ -375,6 +375,34 @@ class SparkAdapter(Adapter):
     def _cancel(self, connection: Any) -> None:
         connection.cancel()
 
+    # -- swaps -----------------------------------------------------------------------------
+
+    def _swap_relation(self, new: Relation, target: Relation, existing: Relation | None) -> None:
+        """Renames, then partition locations re-read from the moved folder.
+
+        Spark's built-in catalog keeps a renamed table's partitions at their old paths;
+        `MSCK REPAIR TABLE ... SYNC PARTITIONS` drops the stale ones and finds the moved.
+        """
+        super()._swap_relation(new, target, existing)
+        if not new.is_view and self._partition_columns(target):
+            self._run(self._repair_sql(target))
+
+    def _partition_columns(self, relation: Relation) -> list[str]:
+        name = self._to_sql(self._table(relation))
+        try:
+            columns = self._spark().catalog.listColumns(name)
+        except Exception as exc:
+            if _is_missing(exc):
+                return []
+            raise self.classify_error(exc) from exc
+        return [c.name for c in columns if c.isPartition]
+
+    def _repair_sql(self, relation: Relation) -> exp.Expression:
+        from sqlglot import exp
+
+        table = self._to_sql(self._table(relation))
+        return exp.Command(this="MSCK REPAIR TABLE", expression=raw(f"{table} SYNC PARTITIONS"))
+
     # -- SQL hooks ---------------------------------------------------------------------------
 
     def _create_table_as_sql(
@@ -441,13 +469,16 @@ class SparkAdapter(Adapter):
         new = self.derived_relation(relation, "__dbt_tmp").incorporate(type="table")
         backup = self.derived_relation(relation, "__dbt_backup").incorporate(type="table")
         select = exp.select(*exprs).from_(self._table(relation))
-        return [
+        statements = [
             self._drop_sql(new),
             self._create_table_as_sql(new, select, False, options),
             self._rename_sql(relation, backup.identifier),
             self._rename_sql(new, relation.identifier),
             self._drop_sql(backup),
         ]
+        if options.partition_by:
+            statements.append(self._repair_sql(relation))
+        return statements
 
     def _insert_rows(
         self, relation: Relation, columns: Sequence[Column], rows: Sequence[Sequence[Any]]

@@ -58,10 +58,14 @@ def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[
     units = ws.manifest.unit_tests
 
     def rank(uid: str) -> tuple[int, int]:
-        # a unit test is numbered just before the model it tests
+        # a unit test comes just before the model it tests, a data test right after the
+        # last node it tests, so a single thread checks each node before moving on
         unit = units.get(uid)
         if unit is not None:
             return order.get(unit.depends_on_nodes[0], 0), 0
+        node = ws.manifest.nodes[uid]
+        if node.resource_type == "test" and node.depends_on_nodes:
+            return max(order.get(dep, 0) for dep in node.depends_on_nodes), 2
         return order.get(uid, 0), 1
 
     return sorted(out, key=rank)

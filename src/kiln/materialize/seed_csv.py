@@ -284,11 +284,7 @@ def _read_records(source: _Source) -> tuple[list[str], list[list[str]]]:
     try:
         header = next(reader, None)
         if not header:
-            raise ParseError(
-                "the seed file has no header row",
-                hint="put the column names on the first line",
-                location=Location(source.where, 1),
-            )
+            raise _no_header(source)
         records = _keep_records(list(reader), len(header))
     except csv.Error as exc:
         raise ParseError(
@@ -301,6 +297,21 @@ def _read_records(source: _Source) -> tuple[list[str], list[list[str]]]:
         index = next(i for i, record in enumerate(records) if len(record) != width)
         raise _ragged_row(source, index, len(records[index]), width)
     return header, records
+
+
+def _no_header(source: _Source) -> ParseError:
+    """The error for an empty file or a blank first line."""
+    if not source.text.strip():
+        return ParseError(
+            "the seed file is empty",
+            hint="write the column names on the first line, then one line per row",
+            location=Location(source.where, 1),
+        )
+    return ParseError(
+        "the first line of the seed file is blank, but it must hold the column names",
+        hint="remove the blank line or write the column names on it",
+        location=Location(source.where, 1),
+    )
 
 
 def _csv_reader(source: _Source) -> CsvReader:
@@ -323,8 +334,10 @@ def _keep_records(records: list[list[str]], width: int) -> list[list[str]]:
 
 
 def _record_line(source: _Source, index: int) -> int:
-    """The line where data record ``index`` (counted as :func:`_keep_records` keeps them)
-    starts; found by reading again, as only errors need it."""
+    """The line where kept data record ``index`` starts, found by reading the file again.
+
+    Only errors need line numbers, so the normal path does not track them.
+    """
     reader = _csv_reader(source)
     width = len(next(reader))
     kept = -1
@@ -499,7 +512,7 @@ def _max_precision(values: Sequence[Decimal | None]) -> int:
 
 
 def _has_datetime_shape(text: str, separator: str) -> bool:
-    """Whether ``text`` has the separators of ``YYYY-MM-DD?HH:MM:SS``, and its length."""
+    """Whether ``text`` has the layout of ``YYYY-MM-DD?HH:MM:SS`` (digits not checked)."""
     return (
         len(text) == 19
         and text[4] == "-"
@@ -507,6 +520,7 @@ def _has_datetime_shape(text: str, separator: str) -> bool:
         and text[10] == separator
         and text[13] == ":"
         and text[16] == ":"
+        and text[11:13] < "24"  # newer Pythons' fromisoformat may read 24:00 as midnight
     )
 
 

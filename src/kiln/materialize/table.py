@@ -28,7 +28,8 @@ def build_table(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
         DatabaseError: the build or a hook failed; the old relation is unchanged.
     """
     target = req.relation.incorporate(type="table")
-    with adapter.transaction():
+    # The node scope tags the statements (cost attribution) and carries the layout configs.
+    with adapter.node_scope(req.node_id, req.config), adapter.transaction():
         run_hooks(adapter, req.pre_hooks)
         response = replace_with_table(adapter, target, req.sql)
         run_hooks(adapter, req.post_hooks)

@@ -20,7 +20,7 @@ def build_view(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
     """
     target = req.relation.incorporate(type="view")
     existing = adapter.get_relation(target.database, target.schema, target.identifier)
-    with adapter.transaction():
+    with adapter.node_scope(req.node_id, req.config), adapter.transaction():
         run_hooks(adapter, req.pre_hooks)
         if adapter.capabilities.create_or_replace_view:
             response = _replace_view(adapter, target, existing, req.sql)

@@ -20,7 +20,9 @@ from kiln.manifest.nodes import Manifest
 from kiln.parse.parser import FileResult, ParseInputs, ProjectParser
 
 CACHE_FILE = "kiln_partial_parse.pickle"
-CACHE_FORMAT = 1
+FILES_CACHE_FILE = "kiln_parse_files.pickle"
+CACHE_FORMAT = 2
+_MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
 log = logging.getLogger(__name__)
 
 
@@ -61,20 +63,31 @@ def _global_key(factory: ContextFactory, files: list[Path]) -> str:
     )
     digest.update((p.root / "dbt_project.yml").read_bytes())
     digest.update(factory.vars.fingerprint().encode())
-    macro_roots = [p.root / m for m in p.macro_paths] + [
-        p.root / t / "generic" for t in p.test_paths
-    ]
+    macro_roots = tuple(
+        f"{p.root / folder}{os.sep}"
+        for folder in (*p.macro_paths, *(f"{t}/generic" for t in p.test_paths))
+    )
     for path in files:
-        if path.suffix == ".sql" and any(root in path.parents for root in macro_roots):
+        if path.suffix == ".sql" and str(path).startswith(macro_roots):
             digest.update(str(path).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def _code_stamp() -> str:
-    """Kiln's version plus its newest source mtime: a Kiln upgrade or edit drops the cache."""
+    """Kiln's version plus the newest mtime of the code that shapes a manifest.
+
+    An upgrade, or an edit of the parser in a development checkout, drops the cache.
+    """
     package = Path(__file__).resolve().parent.parent
-    newest = max((p.stat().st_mtime_ns for p in package.rglob("*.py")), default=0)
+    newest = max(
+        (
+            p.stat().st_mtime_ns
+            for folder in _MANIFEST_CODE
+            for p in (package / folder).glob("*.py")
+        ),
+        default=0,
+    )
     return f"{__version__}:{newest}"
 
 
@@ -86,69 +99,58 @@ def _env_still_matches(results: dict[str, FileResult]) -> bool:
     )
 
 
-def _load(path: Path) -> dict[str, Any] | None:
+def _load(path: Path) -> Any:
     try:
         with path.open("rb") as f:
-            data = pickle.load(f)
+            return pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == CACHE_FORMAT else None
+
+
+def _env_summary(results: dict[str, FileResult]) -> dict[str, Any]:
+    return {n: v for r in results.values() for n, v in r.env_vars_used.items()}
 
 
 def parse_with_cache(
     factory: ContextFactory, target_dir: Path, *, use_cache: bool, include_database: bool
 ) -> Manifest:
-    """Parse the project, reusing what the cache in `target_dir` still holds."""
+    """Parse the project, reusing what the cache in `target_dir` still holds.
+
+    Two files: the manifest (with the macro registry) for the common "nothing changed"
+    case, and the per-file results, read only when some file did change.
+    """
     files = _project_files(factory)
     key = _global_key(factory, files)
     signature = _stat_signature(files)
-    cache_path = target_dir / CACHE_FILE
-    cached = _load(cache_path) if use_cache else None
+    head_path, files_path = target_dir / CACHE_FILE, target_dir / FILES_CACHE_FILE
+    head = _load(head_path) if use_cache else None
     cached_files: dict[str, FileResult] = {}
-    if cached is not None and cached.get("key") == key:
-        if cached.get("signature") == signature and _env_still_matches(cached["files"]):
+    if isinstance(head, dict) and head.get("format") == CACHE_FORMAT and head.get("key") == key:
+        env_ok = _env_still_matches({"": FileResult([], [], {}, [], {}, head["env"])})
+        if head.get("signature") == signature and env_ok:
             log.debug("partial parse: nothing changed, reusing the manifest")
-            manifest: Manifest = cached["manifest"]
-            _reload_macros(factory, manifest)
+            factory.registry.packages.update(head["macros"])
+            manifest: Manifest = head["manifest"]
             return manifest
-        cached_files = {k: v for k, v in cached["files"].items() if _env_still_matches({k: v})}
+        stored = _load(files_path)
+        if isinstance(stored, dict):
+            cached_files = {k: v for k, v in stored.items() if _env_still_matches({k: v})}
     parser = ProjectParser(ParseInputs(factory, factory.quote_char, include_database, cached_files))
     manifest = parser.parse()
     if use_cache:
         results = {
             parser.file_keys[u]: r for u, r in parser.file_results.items() if u in parser.file_keys
         }
-        _save(
-            cache_path,
-            {
-                "format": CACHE_FORMAT,
-                "key": key,
-                "signature": signature,
-                "files": results,
-                "manifest": manifest,
-            },
-        )
+        _save(files_path, results)
+        _save(head_path, {
+            "format": CACHE_FORMAT, "key": key, "signature": signature,
+            "env": _env_summary(results), "macros": factory.registry.packages,
+            "manifest": manifest,
+        })  # fmt: skip
     return manifest
 
 
-def _reload_macros(factory: ContextFactory, manifest: Manifest) -> None:
-    """Fill the macro registry from the cached manifest's macro records."""
-    from kiln.jinja.environment import rewrite_dbt_tags
-    from kiln.parse.parser import builtin_macro_files
-
-    for package, display, text in builtin_macro_files():
-        factory.registry.add_file(package, display, text)
-    seen: set[str] = set()
-    for macro in manifest.macros.values():
-        if macro.package_name == factory.project.name and macro.original_file_path not in seen:
-            seen.add(macro.original_file_path)
-            text = (factory.project.root / macro.original_file_path).read_text(encoding="utf-8")
-            factory.registry.add_file(
-                macro.package_name, macro.original_file_path, text, rewrite_dbt_tags(text)
-            )
-
-
-def _save(path: Path, data: dict[str, Any]) -> None:
+def _save(path: Path, data: Any) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from kiln.adapters.relation import Relation
@@ -9,11 +10,12 @@ from kiln.errors import Location, ParseError, did_you_mean
 from kiln.jinja.environment import render_string
 from kiln.jinja.macros import BUILTIN_PACKAGE
 from kiln.manifest.graph import Graph
-from kiln.manifest.nodes import Exposure, Node, RefCall, SourceDefinition
+from kiln.manifest.nodes import Exposure, Node, RefCall, SourceDefinition, TestMetadata
 from kiln.parse.generic_tests import GenericTestTarget, build_generic_test
 from kiln.parse.properties import Properties, TestEntries, column_infos
 
 if TYPE_CHECKING:
+    from kiln.jinja.macros import MacroDef
     from kiln.parse.parser import ProjectParser
 
 _TREE_KEY = {
@@ -290,6 +292,7 @@ class Resolver:
                 "or install the package that provides it",
                 location=Location(file.path),
             )
+        self._check_test_arguments(test.test_metadata, macro, entries, column, file.path)
         node.depends_on_macros = [macro.unique_id]
         if "get_where_subquery" in macro.macro_sql or macro.package != BUILTIN_PACKAGE:
             node.depends_on_macros.append("macro.dbt.get_where_subquery")
@@ -327,6 +330,28 @@ class Resolver:
             project.config_trees.get("unit_tests") or {},
             self.p.now,
         ).add_all(self.props.unit_tests)
+
+    def _check_test_arguments(
+        self,
+        metadata: TestMetadata,
+        macro: MacroDef,
+        entries: TestEntries,
+        column: str | None,
+        path: str,
+    ) -> None:
+        """A generic test must get every argument its macro has no default for."""
+        missing = [a for a in _required_arguments(macro) if a not in metadata.kwargs]
+        if not missing:
+            return
+        kind = entries.resource_key.removesuffix("s")
+        owner = f"column '{column}' of {kind}" if column else kind
+        names = ", ".join(f"'{a}'" for a in missing)
+        raise ParseError(
+            f"test '{metadata.name}' on {owner} '{entries.name}' is missing its argument "
+            f"{names} (it is defined as {macro.name}({', '.join(macro.arguments)}))",
+            hint=f"pass it under `arguments:`, e.g. `arguments: {{{missing[0]}: ...}}`",
+            location=Location(path),
+        )
 
     # ---- disabled nodes -------------------------------------------------------------------
 
@@ -432,3 +457,21 @@ class Resolver:
                 hint="remove one of the refs so the models form a DAG",
                 location=Location(path) if path else None,
             )
+
+
+@functools.cache
+def _required_arguments_of(source: str, path: str, name: str) -> tuple[str, ...]:
+    from jinja2 import nodes
+
+    from kiln.jinja.environment import parse_ast
+
+    for found in parse_ast(source, path).find_all(nodes.Macro):
+        if found.name == name:
+            without_default = found.args[: len(found.args) - len(found.defaults)]
+            return tuple(arg.name for arg in without_default if arg.name != "model")
+    return ()
+
+
+def _required_arguments(macro: MacroDef) -> tuple[str, ...]:
+    """The test macro's arguments without a default (besides `model`, always passed)."""
+    return _required_arguments_of(macro.file_source, macro.path, macro.name)

@@ -16,8 +16,6 @@ from kiln.manifest.nodes import Exposure, Node, SourceDefinition
 
 # dbt's generic tests compare only config and fqn in `same_contents`
 GENERIC_TEST = "generic_test"
-# dbt-written manifests record the checksum of a large seed as its path
-PATH_CHECKSUM = "path"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +57,6 @@ class Facts:
         location: unrendered (database, schema, alias or identifier) for relation checks.
         extra: per-kind facts compared as a whole (source quoting and freshness,
             exposure owner and url, ...).
-        sql_config: expression text of non-literal `config(...)` arguments in the code.
     """
 
     unique_id: str
@@ -105,7 +102,7 @@ def canonical(value: Any) -> Any:
 def _kind(resource_type: str, is_generic_test: bool) -> str:
     if resource_type == "test" and is_generic_test:
         return GENERIC_TEST
-    if resource_type in ("model", "source", "exposure", "unit_test"):
+    if resource_type in ("model", "seed", "source", "exposure", "unit_test"):
         return resource_type
     return "node"
 
@@ -213,7 +210,6 @@ def from_exposure(exposure: Exposure) -> Facts:
         kind="exposure",
         fqn=tuple(exposure.fqn),
         unrendered_config=exposure.unrendered_config,
-        description=exposure.description,
         macros=tuple(exposure.depends_on_macros),
         extra=_exposure_extra(
             exposure.type,
@@ -222,15 +218,17 @@ def from_exposure(exposure: Exposure) -> Facts:
             exposure.url,
             exposure.label,
             exposure.depends_on_nodes,
+            exposure.description,
         ),
     )
 
 
 def _exposure_extra(
-    type_: Any, owner: Any, maturity: Any, url: Any, label: Any, depends_on: Any
+    type_: Any, owner: Any, maturity: Any, url: Any, label: Any, depends_on: Any, description: Any
 ) -> dict[str, Any]:
     return {
         "type": type_,
+        "description": description or "",
         "owner": canonical(owner or {}),
         "maturity": maturity,
         "url": url,
@@ -325,7 +323,6 @@ def _exposure_from_artifact(data: Mapping[str, Any]) -> Facts:
         kind="exposure",
         fqn=tuple(data.get("fqn") or ()),
         unrendered_config=data.get("unrendered_config") or {},
-        description=str(data.get("description") or ""),
         macros=tuple(depends_on.get("macros") or ()),
         extra=_exposure_extra(
             data.get("type"),
@@ -334,5 +331,6 @@ def _exposure_from_artifact(data: Mapping[str, Any]) -> Facts:
             data.get("url"),
             data.get("label"),
             depends_on.get("nodes"),
+            data.get("description"),
         ),
     )

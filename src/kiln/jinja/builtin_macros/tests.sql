@@ -27,7 +27,8 @@ having count(*) > 1
 {% endtest %}
 
 {% macro default__test_not_null(model, column_name) %}
-select {{ column_name }}
+{#- stored failures keep the whole row, so the bad records can be found -#}
+select {{ '*' if should_store_failures() else column_name }}
 from {{ model }}
 where {{ column_name }} is null
 {% endmacro %}
