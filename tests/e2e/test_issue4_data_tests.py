@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .issue4_support import module_project
+
 # The source table exists before anything runs (sources have no DAG edge to seeds).
 PROJECT_YML = """\
 name: e2e
@@ -70,7 +72,11 @@ seeds:
   - name: teams
     columns:
       - name: id
-        data_tests: [unique]
+        data_tests:
+          - unique
+          - relationships:
+              name: teams_in_source
+              arguments: {to: "source('raw', 'people_src')", field: team_id}
 sources:
   - name: raw
     schema: main
@@ -117,19 +123,9 @@ def by_name(proj) -> dict[str, tuple[str, int | None]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from tests.conftest import Project, default_profiles_yml
-
-    root = tmp_path_factory.mktemp("datatests")
-    proj = Project(root / "proj", root / "proj.duckdb")
-    proj.root.mkdir()
-    proj.write(
-        {
-            "profiles.yml": default_profiles_yml(proj.db_path),
-            **FILES,
-        }
-    )
-    result = proj.run("build")
-    return proj, result, by_name(proj)
+    for proj in module_project(tmp_path_factory, "datatests", FILES):
+        result = proj.run("build")
+        yield proj, result, by_name(proj)
 
 
 def test_build_runs_every_kind_of_test_with_dbt_statuses(built):
@@ -150,6 +146,7 @@ def test_build_runs_every_kind_of_test_with_dbt_statuses(built):
         "row_count_at_least_people_model_3": ("pass", 0),
         "too_few_rows": ("fail", 1),
         "unique_teams_id": ("pass", 0),
+        "teams_in_source": ("pass", 0),
         "source_unique_raw_people_src_id": ("pass", 0),
         "source_not_null_raw_people_src_id": ("pass", 0),
         "assert_no_team_30": ("pass", 0),

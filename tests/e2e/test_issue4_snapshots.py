@@ -12,6 +12,8 @@ import datetime as dt
 
 import pytest
 
+from .issue4_support import module_project
+
 RUN_1 = """\
 id,region,name,updated_at
 1,x,a,2024-01-01 00:00:00
@@ -50,6 +52,9 @@ snapshots:
   - name: ts_ignore
     relation: ref('src')
     config: {unique_key: id, strategy: timestamp, updated_at: updated_at}
+    columns:
+      - name: dbt_scd_id
+        data_tests: [unique]
   - name: ts_invalidate
     relation: ref('src')
     config:
@@ -74,6 +79,9 @@ snapshots:
   - name: check_all
     relation: ref('src')
     config: {unique_key: id, strategy: check, check_cols: all, hard_deletes: new_record}
+  - name: check_updated_at
+    relation: ref('src')
+    config: {unique_key: id, strategy: check, check_cols: [name], updated_at: updated_at}
   - name: custom_meta
     relation: ref('src')
     config:
@@ -119,26 +127,19 @@ def ts(day: int) -> dt.datetime:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     """The project after three build runs (built once for the whole module)."""
-    from tests.conftest import Project, default_profiles_yml
-
-    root = tmp_path_factory.mktemp("snapshots")
-    proj = Project(root / "proj", root / "proj.duckdb")
-    proj.root.mkdir()
-    proj.write(
-        {
-            "dbt_project.yml": PROJECT_YML,
-            "profiles.yml": default_profiles_yml(proj.db_path),
-            "snapshots/snapshots.yml": SNAPSHOTS_YML,
-            "snapshots/legacy.sql": LEGACY_SNAPSHOT,
-        }
-    )
-    outputs = []
-    for data in (RUN_1, RUN_2, RUN_3):
-        proj.write({"seeds/src.csv": data})
-        result = proj.run("build")
-        assert result.exit_code == 0, result
-        outputs.append(proj.statuses())
-    return proj, outputs
+    files = {
+        "dbt_project.yml": PROJECT_YML,
+        "snapshots/snapshots.yml": SNAPSHOTS_YML,
+        "snapshots/legacy.sql": LEGACY_SNAPSHOT,
+    }
+    for proj in module_project(tmp_path_factory, "snapshots", files):
+        outputs = []
+        for data in (RUN_1, RUN_2, RUN_3):
+            proj.write({"seeds/src.csv": data})
+            result = proj.run("build")
+            assert result.exit_code == 0, result
+            outputs.append(proj.statuses())
+        yield proj, outputs
 
 
 def closed_rows(proj, relation, valid_to="dbt_valid_to"):
@@ -149,7 +150,9 @@ def closed_rows(proj, relation, valid_to="dbt_valid_to"):
 def test_every_snapshot_run_succeeds(history):
     _, outputs = history
     for statuses in outputs:
-        assert set(statuses.values()) == {"success"}
+        tests = {uid: s for uid, s in statuses.items() if uid.startswith("test.")}
+        assert list(tests.values()) == ["pass"]  # the test on the snapshot's column
+        assert {s for uid, s in statuses.items() if uid not in tests} == {"success"}
         assert "snapshot.e2e.legacy_snap" in statuses
 
 
@@ -187,9 +190,7 @@ def test_timestamp_invalidate_closes_deleted_rows_and_reinserts_returning_ones(h
 def test_new_record_marks_deletions_and_reopens_returning_keys(history):
     proj, _ = history
     for name in ("ts_new_record", "check_all"):
-        rows = proj.query(
-            f"select id, name, dbt_valid_to is not null, dbt_is_deleted from {name}"
-        )
+        rows = proj.query(f"select id, name, dbt_valid_to is not null, dbt_is_deleted from {name}")
         assert sorted(rows, key=repr) == sorted(NEW_RECORD_HISTORY, key=repr), name
         assert len(rows) == len(NEW_RECORD_HISTORY)
 
@@ -210,6 +211,15 @@ def test_check_strategy_with_key_list_compares_nulls_as_equal(history):
     assert closed_rows(proj, "check_list") == INVALIDATE_HISTORY
     # id 5's NULL name was unchanged in run 2: one version until run 3
     assert proj.query("select count(*) from check_list where id = 5") == [(2,)]
+
+
+def test_check_strategy_with_updated_at_dates_versions_by_that_column(history):
+    proj, _ = history
+    rows = proj.query(
+        "select name, dbt_valid_from, dbt_valid_to from check_updated_at where id = 1 "
+        "order by dbt_valid_from"
+    )
+    assert rows == [("a", ts(1), ts(2)), ("a2", ts(2), None)]
 
 
 def test_custom_meta_column_names_and_valid_to_current(history):
@@ -249,3 +259,46 @@ def test_failed_snapshot_leaves_history_untouched(project):
     assert outcome["status"] == "error"
     assert "oops" in outcome["message"]
     assert proj.query("select * from snap") == before
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{strategy: timestamp, updated_at: u}", "snapshot 'snap' needs a unique_key"),
+        ("{unique_key: id}", "snapshot 'snap' needs strategy: timestamp or check"),
+    ],
+)
+def test_snapshot_without_key_or_strategy_fails_the_parse(project, config, message):
+    proj = project(
+        {
+            "seeds/src.csv": "id,u\n1,2024-01-01\n",
+            "snapshots/snaps.yml": (
+                f"snapshots:\n  - name: snap\n    relation: ref('src')\n    config: {config}\n"
+            ),
+        }
+    )
+    result = proj.run("build")
+    assert result.exit_code == 2, result
+    assert "snapshots/snaps.yml" in result.output
+    assert message in result.output
+    assert not proj.db_path.exists() or "src" not in proj.relations()
+
+
+def test_check_cols_naming_a_missing_column_is_a_node_error_naming_the_file(project):
+    proj = project(
+        {
+            "seeds/src.csv": "id,v\n1,a\n",
+            "snapshots/snaps.yml": (
+                "snapshots:\n  - name: snap\n    relation: ref('src')\n"
+                "    config: {unique_key: id, strategy: check, check_cols: [v, nope]}\n"
+            ),
+        }
+    )
+    result = proj.run("build")
+    assert result.exit_code == 1, result
+    outcome = proj.run_results()["results"]
+    (snap,) = [r for r in outcome if r["unique_id"] == "snapshot.e2e.snap"]
+    assert snap["status"] == "error"
+    assert "snapshot 'snap' (snapshots/snaps.yml)" in snap["message"]
+    assert "nope" in snap["message"]
+    assert "snap" not in proj.relations()

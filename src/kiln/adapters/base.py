@@ -308,6 +308,10 @@ class Adapter(abc.ABC):
         self._local = threading.local()
         self._handles: list[_Handle] = []
         self._lock = threading.Lock()
+        # Schemas this adapter created: the runner asks once per node, from several threads,
+        # and concurrent CREATE SCHEMA IF NOT EXISTS races on some engines (Postgres).
+        self._created_schemas: set[tuple[str | None, str]] = set()
+        self._schema_lock = threading.Lock()
 
     # -- construction -----------------------------------------------------------------
 
@@ -655,14 +659,28 @@ class Adapter(abc.ABC):
     # -- schemas -------------------------------------------------------------------------------
 
     def create_schema(self, schema: SchemaRef | Relation) -> None:
-        """Create a schema if it does not exist (a relation stands for its schema)."""
+        """Create a schema if it does not exist (a relation stands for its schema).
+
+        Calls from several threads are serialised, and a schema created outside a
+        transaction is not asked for again.
+        """
         from sqlglot import exp
 
-        self._run(exp.Create(this=self._schema_table(schema), kind="SCHEMA", exists=True))
+        ref = schema if isinstance(schema, SchemaRef) else SchemaRef.of(schema)
+        key = (ref.database, ref.schema)
+        with self._schema_lock:
+            if key in self._created_schemas:
+                return
+            self._run(exp.Create(this=self._schema_table(schema), kind="SCHEMA", exists=True))
+            if not self.in_transaction:
+                self._created_schemas.add(key)
 
     def drop_schema(self, schema: SchemaRef | Relation) -> None:
         """Drop a schema and everything in it, if it exists (a relation stands for its schema)."""
 
+        ref = schema if isinstance(schema, SchemaRef) else SchemaRef.of(schema)
+        with self._schema_lock:
+            self._created_schemas.discard((ref.database, ref.schema))
         self._run(self._drop_schema_sql(schema))
 
     # -- relations: DDL --------------------------------------------------------------------------
@@ -714,10 +732,10 @@ class Adapter(abc.ABC):
         Raises:
             InternalError: the target is in another schema and the engine cannot move it.
         """
-        same_place = (from_relation.database, from_relation.schema) == (
-            to_relation.database,
-            to_relation.schema,
+        same_database = (
+            not self.capabilities.catalogs or from_relation.database == to_relation.database
         )
+        same_place = same_database and from_relation.schema == to_relation.schema
         if not same_place and not self.capabilities.rename_across_schemas:
             raise InternalError(f"cannot rename {from_relation} to another schema ({to_relation})")
         source = self._typed(from_relation)

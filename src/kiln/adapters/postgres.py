@@ -348,5 +348,8 @@ def _connect_reason(exc: Exception) -> str:
     for line in lines:
         if "FATAL:" in line:
             return line.split("FATAL:", 1)[1].strip()
-    last = lines[-1] if lines else type(exc).__name__
-    return last.split("failed:", 1)[-1].strip() if "failed:" in last else last
+    for line in lines:
+        reason = line.rsplit("failed:", 1)[-1].strip()
+        if "failed:" in line and reason:
+            return reason  # "Connection refused", "timeout expired", ...
+    return lines[-1] if lines else type(exc).__name__

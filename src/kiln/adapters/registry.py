@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from kiln.adapters.base import Adapter
@@ -29,6 +28,8 @@ BUILTIN: dict[str, str] = {
 
 def known_adapters() -> dict[str, str]:
     """Every adapter type name with its import string; built-ins win over plugins."""
+    from importlib.metadata import entry_points
+
     found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return {**found, **BUILTIN}
 
@@ -40,8 +41,12 @@ def load_adapter_class(type_name: str) -> type[Adapter]:
         ProfileError: no adapter has that name, or its module cannot be imported
             (usually a missing extra, e.g. `pip install 'kiln[postgres]'`).
     """
-    known = known_adapters()
-    target = known.get(type_name)
+    # built-ins first: scanning installed entry points costs ~50 ms of start-up
+    target = BUILTIN.get(type_name)
+    known: Mapping[str, str] = BUILTIN
+    if target is None:
+        known = known_adapters()
+        target = known.get(type_name)
     if target is None:
         raise ProfileError(
             f"unknown adapter type {type_name!r}", hint=did_you_mean(type_name, known)

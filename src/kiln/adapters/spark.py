@@ -378,14 +378,25 @@ class SparkAdapter(Adapter):
     # -- swaps -----------------------------------------------------------------------------
 
     def _swap_relation(self, new: Relation, target: Relation, existing: Relation | None) -> None:
-        """Renames, then partition locations re-read from the moved folder.
+        """Old -> backup, new -> target, drop backup; partition paths re-read after each rename.
 
-        Spark's built-in catalog keeps a renamed table's partitions at their old paths;
-        `MSCK REPAIR TABLE ... SYNC PARTITIONS` drops the stale ones and finds the moved.
+        Spark's built-in catalog keeps a renamed table's partitions at their old paths, so
+        dropping the backup would delete the new table's files. `MSCK REPAIR TABLE ...
+        SYNC PARTITIONS` after each rename drops the stale entries and finds the moved ones.
         """
-        super()._swap_relation(new, target, existing)
-        if not new.is_view and self._partition_columns(target):
-            self._run(self._repair_sql(target))
+        backup = None
+        if existing is not None:
+            backup = self.derived_relation(existing, "__dbt_backup")
+            self.drop_relation(backup.incorporate(type=None))
+            self._rename_and_repair(existing, backup)
+        self._rename_and_repair(new, target)
+        if backup is not None:
+            self.drop_relation(backup)
+
+    def _rename_and_repair(self, relation: Relation, to: Relation) -> None:
+        self.rename_relation(relation, to)
+        if not relation.is_view and self._partition_columns(to):
+            self._run(self._repair_sql(to))
 
     def _partition_columns(self, relation: Relation) -> list[str]:
         name = self._to_sql(self._table(relation))
@@ -473,11 +484,13 @@ class SparkAdapter(Adapter):
             self._drop_sql(new),
             self._create_table_as_sql(new, select, False, options),
             self._rename_sql(relation, backup.identifier),
-            self._rename_sql(new, relation.identifier),
-            self._drop_sql(backup),
         ]
+        if self._partition_columns(relation):  # see _swap_relation
+            statements.append(self._repair_sql(backup))
+        statements.append(self._rename_sql(new, relation.identifier))
         if options.partition_by:
             statements.append(self._repair_sql(relation))
+        statements.append(self._drop_sql(backup))
         return statements
 
     def _insert_rows(

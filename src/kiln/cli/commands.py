@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kiln.execute.result import NodeResult
     from kiln.execute.tasks import RunOutcome
     from kiln.parse.load import Workspace
+    from kiln.state import StateSelector
 
 
 def _load(inv: Invocation) -> Workspace:
@@ -63,6 +64,9 @@ def _write_manifest(ws: Workspace) -> None:
         adapter_type=ws.target.type,
         project_root=str(ws.project.root),
     )
+    from kiln.state import write_state_file
+
+    write_state_file(ws)
 
 
 def _selectors_raw(ws: Workspace) -> dict[str, Any]:
@@ -94,14 +98,32 @@ def _select(ws: Workspace, default_types: tuple[str, ...] | None = None) -> froz
     )
 
 
-def _state(ws: Workspace) -> Any:
+def _state(ws: Workspace) -> StateSelector | None:
     if not ws.invocation.state:
         return None
-    try:
-        from kiln.state import load_state  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return load_state(ws)
+    # selection and --defer both need it: read the --state folder once per workspace
+    cached: StateSelector | None = getattr(ws, "_kiln_prior_state", None)
+    if cached is None:
+        from kiln.state import load_state
+
+        cached = load_state(ws)
+        setattr(ws, "_kiln_prior_state", cached)  # noqa: B010 - no Workspace field for it
+    return cached
+
+
+def _apply_defer(ws: Workspace, selected: frozenset[str], *, builds_selected: bool) -> None:
+    """With --defer, refs to nodes not built here resolve to the --state relations."""
+    if not ws.invocation.defer:
+        return
+    from kiln.execute.compiler import DEFERRED_ATTR
+    from kiln.state import StateError
+    from kiln.state.defer import defer_relations
+
+    state = _state(ws)
+    if state is None:
+        raise StateError("--defer needs --state: the folder of the artifacts to defer to")
+    relations = defer_relations(ws, state, selected, builds_selected=builds_selected)
+    setattr(ws, DEFERRED_ATTR, relations)
 
 
 def _write_run_results(ws: Workspace, results: list[NodeResult], elapsed: float) -> None:
@@ -149,10 +171,32 @@ def do_ls(inv: Invocation) -> int:
             "No nodes selected! Nothing to do. Check your selection arguments.",
         )
         return 0
-    for line in list_lines(ws, selected, inv.output, inv.output_keys):
+    lines = (
+        _explain_lines(ws, selected)
+        if inv.raw_args.get("explain")
+        else list_lines(ws, selected, inv.output, inv.output_keys)
+    )
+    for line in lines:
         emit("ListCmdOut", Level.INFO, line, raw=True)
     del get_bus
     return 0
+
+
+def _explain_lines(ws: Workspace, selected: frozenset[str]) -> list[str]:
+    from kiln.state.explain import explain, explain_lines
+
+    inv = ws.invocation
+    reasons = explain(
+        ws.manifest,
+        ws.graph,
+        selected,
+        select=inv.select,
+        selector=inv.selector,
+        selectors=_selectors_raw(ws),
+        indirect_selection=inv.indirect_selection,
+        state=_state(ws),
+    )
+    return list(explain_lines(reasons, json_output=inv.output == "json"))
 
 
 def _load_quiet(inv: Invocation) -> Workspace:
@@ -161,13 +205,14 @@ def _load_quiet(inv: Invocation) -> Workspace:
     return load_workspace(inv)
 
 
-def _run_task(inv: Invocation, command: str) -> int:
+def _run_task(inv: Invocation, command: str, only: frozenset[str] | None = None) -> int:
+    """Run `command` on the selection, or on exactly the ids `only` (for `retry`)."""
     from kiln.execute.tasks import concurrency_banner, finished_summary, runnable_ids
 
     ws = _load(inv)
     _write_manifest(ws)
     _found_line(ws)
-    selected = _select(ws)
+    selected = _select(ws) if only is None else only & ws.manifest.nodes.keys()
     ids = runnable_ids(ws, selected, command)
     if not ids:
         emit(
@@ -179,6 +224,7 @@ def _run_task(inv: Invocation, command: str) -> int:
         return 0
     adapter = ws.open_adapter()
     try:
+        _apply_defer(ws, selected, builds_selected=True)
         concurrency_banner(ws)
         outcome = _execute_with_hooks(ws, adapter, ids, command)
         if command == "build":
@@ -240,6 +286,7 @@ def do_compile(inv: Invocation) -> int:
     _write_manifest(ws)
     _found_line(ws)
     selected = _select(ws)
+    _apply_defer(ws, selected, builds_selected=False)
     results, elapsed = compile_nodes(ws, selected)
     _write_run_results(ws, results, elapsed)
     return 1 if any(r.status == "error" for r in results) else 0
@@ -250,6 +297,7 @@ def do_show(inv: Invocation) -> int:
 
     ws = _load(inv)
     selected = _select(ws) if not inv.inline else frozenset()
+    _apply_defer(ws, selected, builds_selected=False)
     for line in show_rows(ws, selected, inv.inline, inv.limit or 5, inv.output):
         emit("ShowNode", Level.INFO, line, raw=True)
     return 0

@@ -12,6 +12,8 @@ import click
 
 from kiln import DBT_COMPAT_VERSION, __version__
 from kiln.cli.options import project_options, run_options, selection_options
+from kiln.cli.source_commands import source
+from kiln.cli.state_commands import clone, retry
 from kiln.errors import KilnError
 from kiln.invocation import Invocation
 
@@ -131,12 +133,16 @@ def parse(**kw: Any) -> None:
     "--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector"
 )
 @click.option("--output-keys", multiple=True)
+@click.option("--explain", is_flag=True, default=False, help="Say why each node was selected.")
 def ls_cmd(**kw: Any) -> None:
     """List the selected resources."""
     run_command("ls", _tasks().do_ls, **kw)
 
 
 cli.add_command(ls_cmd, name="list")
+cli.add_command(source)
+cli.add_command(retry)
+cli.add_command(clone)
 
 
 def _node_command(name: str, doc: str) -> None:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from kiln.parse.load import Workspace
 
 CTE_PREFIX = "__dbt__cte__"
+# the workspace attribute holding `--defer` relations (unique id -> Relation)
+DEFERRED_ATTR = "deferred_relations"
 _LEADING = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 _WITH = re.compile(r"with\b", re.IGNORECASE)
 _LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$", re.DOTALL)
@@ -32,8 +34,9 @@ class Compiled:
 class RelationResolver:
     """Maps refs and sources to relations; ephemeral refs become CTE names.
 
-    `deferred` holds relations from a prior state for refs that are not built here (the
-    state issue plugs its defer logic in by filling it).
+    `deferred` holds relations from a prior state for refs that are not built here. The
+    CLI computes them with `kiln.state.defer` (for `--defer`) and leaves them on the
+    workspace as `DEFERRED_ATTR`, which every resolver of the invocation starts from.
     """
 
     def __init__(self, ws: Workspace) -> None:
@@ -43,7 +46,7 @@ class RelationResolver:
             if node.resource_type in ("model", "seed", "snapshot"):
                 self.by_name.setdefault((node.package_name, node.name), node)
         self.sources = {(s.source_name, s.name): s for s in ws.manifest.sources.values()}
-        self.deferred: dict[str, Relation] = {}
+        self.deferred: dict[str, Relation] = dict(getattr(ws, DEFERRED_ATTR, None) or {})
 
     def relation_of(self, node: Node) -> Relation:
         return Relation(

@@ -57,16 +57,16 @@ def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[
     order = {uid: i for i, uid in enumerate(ws.graph.topological_order())}
     units = ws.manifest.unit_tests
 
-    def rank(uid: str) -> tuple[int, int]:
+    def rank(uid: str) -> tuple[int, int, str]:
         # a unit test comes just before the model it tests, a data test right after the
         # last node it tests, so a single thread checks each node before moving on
         unit = units.get(uid)
         if unit is not None:
-            return order.get(unit.depends_on_nodes[0], 0), 0
+            return order.get(unit.depends_on_nodes[0], 0), 0, uid
         node = ws.manifest.nodes[uid]
         if node.resource_type == "test" and node.depends_on_nodes:
-            return max(order.get(dep, 0) for dep in node.depends_on_nodes), 2
-        return order.get(uid, 0), 1
+            return max(order.get(dep, 0) for dep in node.depends_on_nodes), 2, uid
+        return order.get(uid, 0), 1, uid
 
     return sorted(out, key=rank)
 
@@ -74,13 +74,18 @@ def runnable_ids(ws: Workspace, selected: frozenset[str], command: str) -> list[
 def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[str]]:
     """Dependencies among the run's nodes; `build` also makes children wait for tests.
 
-    A unit test runs before the model it tests (once that model's parents are built), so
-    a failing unit test skips the model and everything below it.
+    A unit test runs before the model it tests (once whatever the model waits for is done),
+    so a failing unit test skips the model and everything below it.
     """
     waits = selected_dependencies(ws.graph.parents, ids)
+    if command == "build":
+        _wait_for_tests(ws, ids, waits)
     _order_unit_tests(ws, ids, waits)
-    if command != "build":
-        return waits
+    return waits
+
+
+def _wait_for_tests(ws: Workspace, ids: list[str], waits: dict[str, set[str]]) -> None:
+    """dbt's rule: a node waits for each test whose parents are all among its ancestors."""
     chosen = set(ids)
     for uid in ids:
         node = ws.manifest.nodes.get(uid)
@@ -94,7 +99,6 @@ def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[st
             child_node = ws.manifest.nodes.get(child)
             if child in chosen and child_node is not None and child_node.resource_type != "test":
                 waits[child].add(uid)
-    return waits
 
 
 def _order_unit_tests(ws: Workspace, ids: list[str], waits: dict[str, set[str]]) -> None:

@@ -31,6 +31,10 @@ stays a string) unless ``text_nulls=TextNulls.AGATE`` asks for agate's rule, as 
 loads. Blank lines are skipped, except in a one-column file where they are NULL rows.
 Where dbt-duckdb's ``COPY`` would reject a value agate accepted (``1,000``, ``$5``, ``50%``,
 ``null`` in a typed column), Kiln loads agate's value, as dbt-postgres does.
+
+Stricter than dbt on purpose: a row with fewer fields than the header is an error (agate
+pads it, DuckDB's ``COPY`` fails), and so is a ``column_types`` key naming no column (dbt
+ignores it silently).
 """
 
 from __future__ import annotations

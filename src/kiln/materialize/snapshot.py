@@ -79,14 +79,7 @@ class SnapshotSpec:
                 f"snapshot '{name}' uses the timestamp strategy but has no updated_at",
                 hint="set config.updated_at to a column",
             )
-        check = config.get("check_cols") or ()
-        if strategy == "check" and not check:
-            raise CompilationError(
-                f"snapshot '{name}' uses the check strategy but has no check_cols",
-                hint="set check_cols to a list of columns or 'all'",
-            )
-        if isinstance(check, str) and check != "all":
-            check = (check,)
+        check = _check_cols(config, strategy, name)
         return cls(
             strategy=str(strategy),
             unique_key=tuple(str(k) for k in key) if isinstance(key, list) else (str(key),),
@@ -96,6 +89,16 @@ class SnapshotSpec:
             meta=_meta_names(config, name),
             valid_to_current=config.get("dbt_valid_to_current"),
         )
+
+
+def _check_cols(config: Mapping[str, Any], strategy: str, name: str) -> Any:
+    check = config.get("check_cols") or ()
+    if strategy == "check" and not check:
+        raise CompilationError(
+            f"snapshot '{name}' uses the check strategy but has no check_cols",
+            hint="set check_cols to a list of columns or 'all'",
+        )
+    return (check,) if isinstance(check, str) and check != "all" else check
 
 
 def _hard_deletes(config: Mapping[str, Any], name: str) -> str:

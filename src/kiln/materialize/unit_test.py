@@ -214,52 +214,59 @@ def _csv_value(text: str | None) -> Any:
 # ---- the Jinja values that point refs at fixtures ---------------------------------------------
 
 
+class _FixtureRefs:
+    """`ref` and `source` that answer with fixture CTE names, collecting the CTEs used."""
+
+    def __init__(
+        self, test: UnitTest, fixtures: Sequence[Fixture], ctes: list[tuple[str, str]]
+    ) -> None:
+        self.test = test
+        self.by_key = {f.key: f for f in fixtures}
+        self.ctes = ctes
+
+    def use(self, key: InputKey, written: str) -> str:
+        fixture = self.by_key.get(key)
+        if fixture is None:
+            raise CompilationError(
+                f"unit test '{self.test.name}' gives no rows for {written}, which model "
+                f"'{self.test.model}' reads",
+                hint=f"add `- input: {written}` with its rows under given:",
+            )
+        if all(name != fixture.cte_name for name, _ in self.ctes):
+            self.ctes.append((fixture.cte_name, fixture.sql))
+        return fixture.cte_name
+
+    def ref(self, *args: Any, **_: Any) -> str:
+        return self.use(("ref", str(args[-1])), f"ref('{args[-1]}')")
+
+    def source(self, source_name: str, table_name: str) -> str:
+        written = f"source('{source_name}', '{table_name}')"
+        return self.use(("source", source_name, table_name), written)
+
+
 def context_overrides(
     test: UnitTest,
     fixtures: Sequence[Fixture],
     ctes: list[tuple[str, str]],
     real_this: Relation,
 ) -> dict[str, Any]:
-    """`ref`, `source`, `this` and `is_incremental` for compiling the tested model.
+    """`ref`, `source`, `this`, `is_incremental` and overridden macros for the tested model.
 
     Each fixture used is appended to `ctes` (once), so the caller can inject them.
 
     Raises:
         CompilationError: (when rendering) the model reads an input the test gives no rows for.
     """
-    by_key = {f.key: f for f in fixtures}
-
-    def use(key: InputKey, written: str) -> str:
-        fixture = by_key.get(key)
-        if fixture is None:
-            raise CompilationError(
-                f"unit test '{test.name}' gives no rows for {written}, which model "
-                f"'{test.model}' reads",
-                hint=f"add `- input: {written}` with its rows under given:",
-            )
-        if all(name != fixture.cte_name for name, _ in ctes):
-            ctes.append((fixture.cte_name, fixture.sql))
-        return fixture.cte_name
-
-    def ref(*args: Any, **_: Any) -> str:
-        return use(("ref", str(args[-1])), f"ref('{args[-1]}')")
-
-    def source(source_name: str, table_name: str) -> str:
-        return use(("source", source_name, table_name), f"source('{source_name}', '{table_name}')")
-
+    refs = _FixtureRefs(test, fixtures, ctes)
     macros = (test.overrides or {}).get("macros") or {}
-    this: Any = real_this
-    if ("this",) in by_key:
-        this = use(("this",), "this")
+    this: Any = refs.use(("this",), "this") if ("this",) in refs.by_key else real_this
     values: dict[str, Any] = {
-        "ref": ref,
-        "source": source,
+        "ref": refs.ref,
+        "source": refs.source,
         "this": this,
-        "is_incremental": lambda: bool(macros.get("is_incremental", False)),
+        "is_incremental": _constant(bool(macros.get("is_incremental", False))),
     }
-    for name, result in macros.items():
-        if name != "is_incremental":
-            values[name] = _constant(result)
+    values.update({name: _constant(v) for name, v in macros.items() if name != "is_incremental"})
     return values
 
 

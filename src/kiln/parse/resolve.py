@@ -139,7 +139,7 @@ class Resolver:
             merge_config(config, source.get("config") or {})
             merge_config(config, table.get("config") or {})
             quoting = {**(source.get("quoting") or {}), **(table.get("quoting") or {})}
-            freshness = table.get("freshness", source.get("freshness"))
+            freshness = merge_freshness(source, table)
             node = SourceDefinition(
                 unique_id=uid,
                 package_name=self.package,
@@ -154,8 +154,8 @@ class Resolver:
                 description=self._render_doc(str(table.get("description") or ""), file.path),
                 source_description=str(source.get("description") or ""),
                 loader=str(source.get("loader") or ""),
-                loaded_at_field=table.get("loaded_at_field", source.get("loaded_at_field")),
-                loaded_at_query=table.get("loaded_at_query", source.get("loaded_at_query")),
+                loaded_at_field=_inherited(source, table, "loaded_at_field"),
+                loaded_at_query=_inherited(source, table, "loaded_at_query"),
                 freshness=freshness,
                 quoting=quoting,
                 columns=self._columns(table, file.path),
@@ -475,3 +475,48 @@ def _required_arguments_of(source: str, path: str, name: str) -> tuple[str, ...]
 def _required_arguments(macro: MacroDef) -> tuple[str, ...]:
     """The test macro's arguments without a default (besides `model`, always passed)."""
     return _required_arguments_of(macro.file_source, macro.path, macro.name)
+
+
+_UNSET = object()
+
+
+def _own(entry: dict[str, Any], key: str) -> Any:
+    """A source or table property, written at the top level or under `config:`."""
+    if key in entry:
+        return entry[key]
+    return (entry.get("config") or {}).get(key, _UNSET)
+
+
+def _inherited(source: dict[str, Any], table: dict[str, Any], key: str) -> Any:
+    """The table's value, else the source's (None when neither sets it)."""
+    for entry in (table, source):
+        value = _own(entry, key)
+        if value is not _UNSET:
+            return value
+    return None
+
+
+def merge_freshness(source: dict[str, Any], table: dict[str, Any]) -> dict[str, Any] | None:
+    """A table's freshness: the source's, overridden key by key by the table's.
+
+    `warn_after`/`error_after` merge one level deeper; `freshness: null` on the table
+    turns the check off, as in dbt.
+
+    Example:
+        >>> merge_freshness({"freshness": {"warn_after": {"count": 1, "period": "day"},
+        ...                                "filter": "x"}},
+        ...                 {"freshness": {"warn_after": {"count": 2}}})
+        {'warn_after': {'count': 2, 'period': 'day'}, 'filter': 'x'}
+    """
+    base, update = _own(source, "freshness"), _own(table, "freshness")
+    if update is None:
+        return None
+    if base is _UNSET or base is None:
+        return None if update is _UNSET else dict(update)
+    if update is _UNSET:
+        return dict(base)
+    merged = {**base, **update}
+    for key in ("warn_after", "error_after"):
+        if isinstance(base.get(key), dict) and isinstance(update.get(key), dict):
+            merged[key] = {**base[key], **update[key]}
+    return merged

@@ -161,13 +161,10 @@ def resolve_selection(
     evaluator = Evaluator(ctx)
     chosen = evaluator.pick(expression).direct
     unmatched = tuple(source_text(item) for item in items if not evaluator.pick(item).direct)
-    keep_empty = command_types(command).include_empty
-    members = ctx.index.members
-    ids = frozenset(
-        uid
-        for uid in chosen
-        if members[uid].resource_type in types and (keep_empty or not _empty(members[uid]))
-    )
+    ids = _of_types(chosen, types, ctx.index)
+    if not command_types(command).include_empty:
+        # dbt skips a model whose file is empty (`node.empty`) everywhere but in `ls`
+        ids -= ctx.index.empty_models
     return SelectionResult(ids, expression, used, unmatched)
 
 
@@ -220,6 +217,7 @@ def _items(node: Node) -> list[Node]:
     return [node]
 
 
-def _empty(record: Any) -> bool:
-    # dbt skips a model whose file is empty (`node.empty`) everywhere but in `ls`
-    return record.resource_type == "model" and not str(getattr(record, "raw_code", "x")).strip()
+def _of_types(ids: frozenset[str], types: frozenset[str], index: NodeIndex) -> frozenset[str]:
+    """The ids of the given resource types, by whole sets rather than id by id."""
+    unwanted = [found for kind, found in index.resource_types.items() if kind not in types]
+    return ids.difference(*unwanted) if unwanted else ids

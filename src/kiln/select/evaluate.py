@@ -70,6 +70,8 @@ class Evaluator:
 
     def _combine(self, node: Node, parts: list[Picked], op: _SetOp) -> Picked:
         direct = op([p.direct for p in parts])
+        if not any(p.indirect for p in parts):
+            return Picked(direct)  # nothing held back, so nothing to promote
         wider = op([p.direct | p.indirect for p in parts])
         return Picked(incorporate(direct, wider, self._mode(node), self.ctx), wider)
 

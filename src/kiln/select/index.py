@@ -1,15 +1,23 @@
 """Lookup tables over a manifest, built lazily for the methods that need them.
 
-Each table is a `cached_property`: `tag:` builds the tag table once, `path:` the file
-table, and so on, so that a 10,000-node manifest answers most criteria with dictionary
-lookups instead of a scan, and a table nobody asks for is never built. Records Kiln does
-not model yet (metrics, semantic models, saved queries, unit tests) are read from the
-manifest when it grows those collections.
+Each table is a `cached_property` built in one pass over the records it covers: `tag:`
+builds the tag table once, `path:` the file tables, and so on, so that a 10,000-node
+manifest answers most criteria with dictionary lookups instead of a scan, and a table
+nobody asks for is never built. One CLI invocation builds its tables afresh, so a
+table must cost little more than the scan it replaces: the passes are plain loops
+over dicts, with no per-record function calls or copies, and whatever a query can
+decide per group (a folder, a distinct file path, a distinct config value) is decided
+once per group rather than once per node.
+
+Records Kiln does not model yet (metrics, semantic models, saved queries, unit tests)
+are read from the manifest when it grows those collections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -28,9 +36,14 @@ Record = Node | SourceDefinition | Exposure | Any
 Table = dict[str, list[str]]
 
 
-def _enabled(record: Record) -> bool:
-    config = getattr(record, "config", None)
-    return not isinstance(config, dict) or config.get("enabled", True) is not False
+def _disabled(collection: dict[str, Any]) -> list[str]:
+    """The ids of records whose config says `enabled: false`."""
+    return [
+        uid
+        for uid, record in collection.items()
+        if isinstance(config := getattr(record, "config", None), dict)
+        and config.get("enabled", True) is False
+    ]
 
 
 def _extras(manifest: Manifest) -> Iterator[dict[str, Any]]:
@@ -40,17 +53,12 @@ def _extras(manifest: Manifest) -> Iterator[dict[str, Any]]:
             yield collection
 
 
-def _add(table: Table, key: str, uid: str) -> None:
-    found = table.get(key)
-    if found is None:
-        table[key] = [uid]
-    else:
-        found.append(uid)
-
-
-def _tags(record: Record) -> list[Any]:
-    tags = getattr(record, "tags", None) or []
-    return list(tags) if isinstance(tags, list | tuple) else [tags]
+def _grouped(pairs: Iterable[tuple[str, str]]) -> Table:
+    """`(key, uid)` pairs as ids by key."""
+    table: defaultdict[str, list[str]] = defaultdict(list)
+    for key, uid in pairs:
+        table[key].append(uid)
+    return dict(table)
 
 
 def file_name_and_stem(path: str) -> tuple[str, str]:
@@ -67,23 +75,108 @@ def file_name_and_stem(path: str) -> tuple[str, str]:
     return name, name[:dot] if dot > 0 else name
 
 
+@dataclass(frozen=True, slots=True)
+class FqnFolder:
+    """The regular members of one fqn folder: their ids and, in the same order, leaves."""
+
+    ids: list[str]
+    leaves: list[str]
+
+    def joined(self, ids: list[str], leaves: list[str]) -> FqnFolder:
+        """This folder with more members."""
+        return FqnFolder(self.ids + ids, self.leaves + leaves)
+
+
+@dataclass(frozen=True, slots=True)
+class FqnTable:
+    """What `fqn:` needs, grouped so that most of a query is decided per folder.
+
+    A *regular* member has an fqn of two or more parts, a leaf without dots, and no
+    version; its flattened fqn is its folder key plus its leaf. Everything else is
+    *irregular* and matched one by one (there are few: versioned models, dotted
+    names, a one-part fqn).
+
+    Attributes:
+        folders: the regular members by their flattened fqn without the leaf, e.g.
+            `("shop", "staging")`.
+        leaves: the first regular id with each leaf (the node's name).
+        more_leaves: the other regular ids, for a leaf that several members share.
+        irregular: the fqn of every irregular member, by id.
+        versioned: the irregular ids that are versioned models.
+    """
+
+    folders: dict[tuple[str, ...], FqnFolder]
+    leaves: dict[str, str]
+    more_leaves: Table
+    irregular: dict[str, Sequence[str]]
+    versioned: frozenset[str]
+
+    def with_leaf(self, leaf: str) -> list[str]:
+        """The regular ids whose fqn ends in `leaf`."""
+        first = self.leaves.get(leaf)
+        return [] if first is None else [first, *self.more_leaves.get(leaf, ())]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigValues:
+    """One config key's values over the nodes and sources, for `config.<key>:`.
+
+    A list value counts as each of its items; values that are neither text, a number
+    nor a boolean (mappings, None, a missing key) match nothing and are left out.
+
+    Attributes:
+        text: ids by text value.
+        scalars: ids by `(type, value)` for booleans and numbers (the type keeps
+            `True` and `1` apart).
+    """
+
+    text: Table
+    scalars: dict[tuple[type, Hashable], list[str]]
+
+
+_MISSING = object()
+
+
+def config_value(config: Any, keys: Sequence[str]) -> Any:
+    """The value at `keys` in a (nested) config, or a marker object when it is missing.
+
+    Example:
+        >>> config_value({"meta": {"owner": "ann"}}, ("meta", "owner"))
+        'ann'
+    """
+    for key in keys:
+        if isinstance(config, dict):
+            config = config.get(key, _MISSING)
+        else:
+            config = getattr(config, key, _MISSING)
+        if config is _MISSING:
+            break
+    return config
+
+
 class NodeIndex:
     """Lazily built lookup tables over one manifest's enabled, selectable records."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
+        self._parents: dict[str, frozenset[str]] = {}
+        self._config: dict[tuple[str, ...], ConfigValues] = {}
+
+    def _collections(self) -> list[dict[str, Any]]:
+        manifest = self.manifest
+        return [manifest.nodes, manifest.sources, manifest.exposures, *_extras(manifest)]
 
     @cached_property
     def members(self) -> dict[str, Record]:
         """Every enabled node, source, exposure (and future record) by unique id."""
         found: dict[str, Record] = {}
-        collections: list[dict[str, Any]] = [
-            self.manifest.nodes, self.manifest.sources, self.manifest.exposures,
-        ]  # fmt: skip
-        for collection in [*collections, *_extras(self.manifest)]:
-            for uid, record in collection.items():
-                if _enabled(record):
-                    found[uid] = record
+        for collection in self._collections():
+            disabled = _disabled(collection)
+            if not disabled:
+                found.update(collection)
+                continue
+            skip = set(disabled)
+            found.update((uid, rec) for uid, rec in collection.items() if uid not in skip)
         return found
 
     @cached_property
@@ -94,9 +187,7 @@ class NodeIndex:
     @cached_property
     def resource_types(self) -> dict[str, frozenset[str]]:
         """Unique ids by resource type."""
-        table: Table = {}
-        for uid, record in self.members.items():
-            _add(table, record.resource_type, uid)
+        table = _grouped((rec.resource_type, uid) for uid, rec in self.members.items())
         return {key: frozenset(ids) for key, ids in table.items()}
 
     def of_type(self, *resource_types: str) -> frozenset[str]:
@@ -117,15 +208,11 @@ class NodeIndex:
 
     def test_parents(self, uid: str) -> frozenset[str]:
         """The nodes test `uid` depends on."""
-        cache = self._parents
-        found = cache.get(uid)
+        found = self._parents.get(uid)
         if found is None:
-            found = cache[uid] = frozenset(getattr(self.members[uid], "depends_on_nodes", ()))
+            record = self.members[uid]
+            found = self._parents[uid] = frozenset(getattr(record, "depends_on_nodes", ()))
         return found
-
-    @cached_property
-    def _parents(self) -> dict[str, frozenset[str]]:
-        return {}
 
     @cached_property
     def fqn_ids(self) -> frozenset[str]:
@@ -133,98 +220,175 @@ class NodeIndex:
         return self.member_ids - self.of_type("source")
 
     @cached_property
-    def fqns(self) -> dict[str, Sequence[str]]:
-        """The fqn of every member in `fqn_ids` (the records' own lists, not copies)."""
-        members = self.members
-        return {uid: members[uid].fqn or ("",) for uid in self.fqn_ids}
-
-    @cached_property
-    def flat_fqns(self) -> dict[str, tuple[str, ...]]:
-        """The flattened fqn of the few members with a dotted fqn part; others are flat."""
-        return {uid: flatten_fqn(fqn) for uid, fqn in self.fqns.items() if "." in "".join(fqn)}
-
-    def flat_fqn(self, uid: str) -> Sequence[str]:
-        """The fqn of `uid` with dotted parts split, as dbt compares prefixes."""
-        return self.flat_fqns.get(uid) or self.fqns[uid]
-
-    @cached_property
-    def versioned(self) -> frozenset[str]:
-        """Versioned models, whose fqn ends in (name, "vN")."""
-        models = self.records("model").items()
-        return frozenset(uid for uid, rec in models if getattr(rec, "version", None) is not None)
-
-    @cached_property
-    def fqn_keys(self) -> Table:
-        """Ids by each string a plain (wildcard-free) fqn selector can start with.
-
-        A plain selector matches a node only through its name, its first fqn part or
-        its second (the package left out); versioned models also by `name` and `name_vN`.
-        """
-        table: Table = {}
-        flat_fqns = self.flat_fqns
-        for uid, fqn in self.fqns.items():
-            flat = flat_fqns.get(uid, fqn)
-            # inlined `_add`: this loop runs once per node of the project
-            for key in (fqn[-1], flat[0], flat[1] if len(flat) > 1 else flat[0]):
-                found = table.get(key)
-                if found is None:
-                    table[key] = [uid]
-                elif found[-1] != uid:
-                    found.append(uid)
-        for uid in self.versioned:
-            fqn = self.fqns[uid]
-            _add(table, fqn[-2], uid)
-            _add(table, "_".join(fqn[-2:]), uid)
-        return table
+    def fqn_table(self) -> FqnTable:
+        """The fqns of every member in `fqn_ids`, grouped by folder and by leaf."""
+        members, sources = self.members, self.of_type("source")
+        by_folder: defaultdict[tuple[str, ...], tuple[list[str], list[str]]] = defaultdict(
+            lambda: ([], [])
+        )
+        leaves: dict[str, str] = {}
+        more_leaves: defaultdict[str, list[str]] = defaultdict(list)
+        irregular: dict[str, Sequence[str]] = {}
+        versioned: list[str] = []
+        # one pass over (typically) every node of the project: keep the body lean
+        for uid, rec in members.items():
+            if uid in sources:
+                continue
+            fqn = rec.fqn or ("",)
+            leaf = fqn[-1]
+            if getattr(rec, "version", None) is not None and rec.resource_type == "model":
+                versioned.append(uid)
+                irregular[uid] = fqn
+            elif len(fqn) < 2 or "." in leaf:
+                irregular[uid] = fqn
+            else:
+                ids, names = by_folder[tuple(fqn[:-1])]
+                ids.append(uid)
+                names.append(leaf)
+                if leaves.setdefault(leaf, uid) is not uid:
+                    more_leaves[leaf].append(uid)
+        folders: dict[tuple[str, ...], FqnFolder] = {}
+        for folder, (ids, names) in by_folder.items():
+            key = flatten_fqn(folder)  # ("a.b",) and ("a", "b") are one folder
+            known = folders.get(key)
+            folders[key] = FqnFolder(ids, names) if known is None else known.joined(ids, names)
+        return FqnTable(folders, leaves, dict(more_leaves), irregular, frozenset(versioned))
 
     @cached_property
     def tags(self) -> Table:
         """Ids by tag."""
-        table: Table = {}
-        for uid, record in self.members.items():
-            for tag in _tags(record):
-                _add(table, str(tag), uid)
-        return table
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid, rec in self.members.items():
+            # `Node.tags` copies `config["tags"]` on every access: read the config
+            tags = rec.config.get("tags") if rec.__class__ is Node else getattr(rec, "tags", None)
+            if not tags:
+                continue
+            if not isinstance(tags, list | tuple):
+                tags = (tags,)
+            for tag in tags:
+                table[tag if tag.__class__ is str else str(tag)].append(uid)
+        return dict(table)
 
     @cached_property
     def packages(self) -> Table:
         """Ids by package name."""
-        table: Table = {}
-        for uid, record in self.members.items():
-            _add(table, record.package_name, uid)
-        return table
+        return _grouped((rec.package_name, uid) for uid, rec in self.members.items())
 
     @cached_property
     def files(self) -> Table:
         """Ids by the file that defines them (`original_file_path`)."""
-        table: Table = {}
-        for uid, record in self.members.items():
-            _add(table, str(record.original_file_path).removeprefix("./"), uid)
-        return table
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid, rec in self.members.items():
+            table[str(rec.original_file_path)].append(uid)
+        # `./models/a.sql` -> `models/a.sql`, once per distinct file
+        return _merged((path.removeprefix("./"), ids) for path, ids in table.items())
+
+    @cached_property
+    def folders(self) -> dict[str, list[str]]:
+        """The keys of `files` by their folder, with its trailing `/` (`""` at the root).
+
+        Example: `models/staging/` -> `["models/staging/stg_orders.sql", ...]`.
+        """
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for path in self.files:
+            table[path[: path.rfind("/") + 1]].append(path)
+        return dict(table)
 
     @cached_property
     def patches(self) -> Table:
         """Ids by the YAML file that patched them (a model described in `_marts.yml`)."""
-        table: Table = {}
-        for uid, record in self.members.items():
-            patch = getattr(record, "patch_path", None)
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid, rec in self.members.items():
+            patch = getattr(rec, "patch_path", None)
             if patch:
-                _add(table, patch.split("://", 1)[-1], uid)
-        return table
+                table[patch].append(uid)
+        # `shop://models/_marts.yml` -> `models/_marts.yml`, once per distinct file
+        return _merged((patch.split("://", 1)[-1], ids) for patch, ids in table.items())
 
     @cached_property
     def file_names(self) -> Table:
         """Ids by file name and by file name without its extension."""
-        table: Table = {}
+        table: defaultdict[str, list[str]] = defaultdict(list)
         for path, ids in self.files.items():
             name, stem = file_name_and_stem(path)
-            table.setdefault(name, []).extend(ids)
+            table[name].extend(ids)
             if stem != name:
-                table.setdefault(stem, []).extend(ids)
-        return table
+                table[stem].extend(ids)
+        return dict(table)
 
     @cached_property
     def config_records(self) -> dict[str, Record]:
         """The members `config.<key>:` searches: nodes and sources, as dbt does."""
-        nodes, sources = self.manifest.nodes, self.manifest.sources
-        return {uid: rec for uid, rec in self.members.items() if uid in nodes or uid in sources}
+        members = self.members
+        return {
+            uid: members[uid]
+            for collection in (self.manifest.nodes, self.manifest.sources)
+            for uid in collection
+            if uid in members
+        }
+
+    def config_values(self, keys: tuple[str, ...]) -> ConfigValues:
+        """The values of the (nested) config key `keys` over `config_records`."""
+        found = self._config.get(keys)
+        if found is None:
+            found = self._config[keys] = self._build_config_values(keys)
+        return found
+
+    def _build_config_values(self, keys: tuple[str, ...]) -> ConfigValues:
+        text: defaultdict[str, list[str]] = defaultdict(list)
+        scalars: defaultdict[tuple[type, Hashable], list[str]] = defaultdict(list)
+        top = keys[0] if len(keys) == 1 else None
+        for uid, rec in self.config_records.items():
+            config = rec.config
+            if top is not None and isinstance(config, dict):
+                value = config.get(top, _MISSING)  # the usual case, without a call
+            else:
+                value = config_value(config, keys)
+            if value.__class__ is str:
+                text[value].append(uid)
+                continue
+            for item in value if isinstance(value, list | tuple) else (value,):
+                if isinstance(item, str):
+                    text[item].append(uid)
+                elif isinstance(item, bool | int | float):
+                    scalars[(item.__class__, item)].append(uid)
+        return ConfigValues(dict(text), dict(scalars))
+
+    @cached_property
+    def test_kinds(self) -> dict[str, frozenset[str]]:
+        """Test ids by kind: `generic` (from a test block) and `singular` (a .sql file)."""
+        members = self.members
+        tests = self.of_type("test")
+        generic = {uid for uid in tests if getattr(members[uid], "test_metadata", None) is not None}
+        return {"generic": frozenset(generic), "singular": tests - generic}
+
+    @cached_property
+    def test_names(self) -> Table:
+        """Test ids by the generic test they were made from (`""` for singular tests)."""
+        members = self.members
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid in self.of_type("test"):
+            metadata = getattr(members[uid], "test_metadata", None)
+            table["" if metadata is None else str(metadata.name)].append(uid)
+        return dict(table)
+
+    @cached_property
+    def empty_models(self) -> frozenset[str]:
+        """Models whose file holds only whitespace (dbt skips them everywhere but `ls`)."""
+        members = self.members
+        return frozenset(
+            uid
+            for uid in self.of_type("model")
+            if not (code := str(getattr(members[uid], "raw_code", "x"))) or code.isspace()
+        )
+
+
+def _merged(pairs: Iterable[tuple[str, list[str]]]) -> Table:
+    """`(key, ids)` pairs as one table, joining the ids of keys that repeat."""
+    table: Table = {}
+    for key, ids in pairs:
+        if key in table:
+            table[key] = table[key] + ids
+        else:
+            table[key] = ids
+    return table

@@ -12,18 +12,18 @@ A method that cannot use its value raises `MethodError`; the evaluator turns it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kiln.manifest.nodes import SourceDefinition
 from kiln.select.context import SelectionContext
 from kiln.select.errors import MethodError, unknown_choice
-from kiln.select.index import Record, Table
+from kiln.select.index import FqnTable, Record, Table
 from kiln.select.patterns import (
     FqnMatcher,
+    flatten_fqn,
     fqn_glob_matcher,
     fqn_matches,
-    glob_match,
     glob_matcher,
     has_glob,
     normalize_path_pattern,
@@ -59,32 +59,27 @@ def _from_table(table: Table, pattern: str) -> set[str]:
 def select_fqn(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`fqn:` (and a bare name): the node's name or a dotted prefix of its fqn.
 
-    Sources are never selected by fqn; exposures are.
+    Sources are never selected by fqn; exposures are. Most of the work is done per
+    fqn folder (`NodeIndex.fqn_table`); only irregular members are matched one by one.
     """
     index = ctx.index
     if value == "*":
         return set(index.fqn_ids)
-    versioned = index.versioned
+    table = index.fqn_table
     if has_glob(value):
+        found = _fqn_glob(table, value)
         matches = fqn_glob_matcher(value)
-        candidates: Iterable[str] = index.fqns
     else:
         parts = tuple(value.split("."))
         matches = _plain_fqn_matcher(value, parts)
-        keys = index.fqn_keys
-        candidates = {
-            *keys.get(value, ()),
-            *keys.get(parts[0], ()),
-            *keys.get("_".join(parts[-2:]), ()),
-        }
-    fqns = index.fqns
-
-    def keep(uid: str) -> bool:
-        if uid in versioned:
-            return fqn_matches(fqns[uid], value, versioned=True)
-        return matches(fqns[uid], index.flat_fqn(uid))
-
-    return {uid for uid in candidates if keep(uid)}
+        found = _fqn_plain(table, value, parts, matches, index.members)
+    for uid, fqn in table.irregular.items():
+        if uid in table.versioned:
+            if fqn_matches(fqn, value, versioned=True):
+                found.add(uid)
+        elif matches(fqn, flatten_fqn(fqn)):
+            found.add(uid)
+    return found
 
 
 def _plain_fqn_matcher(value: str, parts: tuple[str, ...]) -> FqnMatcher:
@@ -97,6 +92,68 @@ def _plain_fqn_matcher(value: str, parts: tuple[str, ...]) -> FqnMatcher:
     return matches
 
 
+def _fqn_plain(
+    table: FqnTable,
+    value: str,
+    parts: tuple[str, ...],
+    matches: FqnMatcher,
+    members: dict[str, Record],
+) -> set[str]:
+    """The regular members a wildcard-free selector names.
+
+    A regular fqn is `folder + (leaf,)`: the selector names the leaf, or a prefix of
+    the fqn (package included or left out) that ends inside the folder, which selects
+    the whole folder, or that ends at the leaf, which selects the members with that
+    leaf in that folder.
+    """
+    size = len(parts)
+    found = set(table.with_leaf(value))
+    for folder, group in table.folders.items():
+        if folder[:size] == parts or folder[1 : size + 1] == parts:
+            found.update(group.ids)
+    if size > 1:
+        for uid in table.with_leaf(parts[-1]):
+            fqn = members[uid].fqn
+            if matches(fqn, flatten_fqn(fqn)):
+                found.add(uid)
+    return found
+
+
+def _fqn_glob(table: FqnTable, selector: str) -> set[str]:
+    """The regular members a wildcard selector matches (`fqn_glob_matcher`, per folder).
+
+    The leaf is matched against the whole selector; the prefix rule compares the parts
+    before the first wildcard with the folder and matches the rest of the fqn, as one
+    dotted string, against the rest of the selector.
+    """
+    found: set[str] = set()
+    if "." not in selector or "[" in selector:
+        # a regular leaf has no dot: a selector holding a literal dot cannot match it
+        leaf_matches, more = glob_matcher(selector), table.more_leaves
+        for leaf, uid in table.leaves.items():
+            if leaf_matches(leaf):
+                found.add(uid)
+                found.update(more.get(leaf, ()))
+    parts = selector.split(".")
+    first = next(i for i, part in enumerate(parts) if has_glob(part))
+    head, tail = tuple(parts[:first]), ".".join(parts[first:])
+    rest, everything = glob_matcher(tail), set(tail) == {"*"}
+    for folder, group in table.folders.items():
+        for shifted in (folder, folder[1:]):  # with the package, and without it
+            if len(shifted) + 1 < len(parts) or shifted[:first] != head:
+                continue
+            if everything:
+                found.update(group.ids)
+                continue
+            stem = ".".join(shifted[first:])
+            found.update(
+                uid
+                for uid, leaf in zip(group.ids, group.leaves, strict=True)
+                if rest(f"{stem}.{leaf}" if stem else leaf)
+            )
+    return found
+
+
 def select_tag(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`tag:`: any tag of the node matches (globs allowed)."""
     return _from_table(ctx.index.tags, value)
@@ -106,54 +163,65 @@ def select_path(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set
     """`path:`: the file, a folder above it, or the YAML file that patched the node.
 
     The pattern is a glob over whole relative paths (`models/*/fct_*` does not reach
-    `models/marts/core/fct_orders.sql`), as `Path.glob` from the project root.
+    `models/marts/core/fct_orders.sql`), as `Path.glob` from the project root. Folders
+    are matched once each (`NodeIndex.folders`), not once per file.
     """
     if value.startswith("/"):
         raise MethodError(f"path {value!r} must be relative to the project root")
     pattern = normalize_path_pattern(value)
     index = ctx.index
+    if not pattern:
+        tables = (index.files, index.patches)
+        return {uid for table in tables for ids in table.values() for uid in ids}
     if has_glob(value):
-        keep = _path_globber(pattern)
+        paths = _glob_paths(index.folders, pattern)
+        patches = [path for path in index.patches if path_glob_match(path.split("/"), pattern)]
     else:
         prefix = "/".join(pattern)
-        keep = _path_prefixer(prefix)
-    found = {uid for path, ids in index.files.items() if keep(path, True) for uid in ids}
+        below = prefix + "/"
+        paths = [prefix] if prefix in index.files else []
+        for folder, files in index.folders.items():
+            if folder.startswith(below):
+                paths.extend(files)
+        patches = [prefix] if prefix in index.patches else []
     # a patching YAML file counts itself, not through its folders
-    found.update(uid for path, ids in index.patches.items() if keep(path, False) for uid in ids)
+    found = {uid for path in paths for uid in index.files[path]}
+    found.update(uid for path in patches for uid in index.patches[path])
     return found
 
 
-PathTest = Callable[[str, bool], bool]
+def _glob_paths(folders: dict[str, list[str]], pattern: tuple[str, ...]) -> list[str]:
+    """The files that match `pattern`, or sit below a folder that does.
 
+    Args:
+        folders: file paths by folder (with its trailing `/`), as `NodeIndex.folders`.
+        pattern: the glob's segments.
+    """
+    matched: dict[tuple[str, ...], bool] = {}
 
-def _path_prefixer(prefix: str) -> PathTest:
-    def keep(path: str, folders: bool) -> bool:
-        if not prefix or path == prefix:
-            return True
-        return folders and path.startswith(prefix) and path[len(prefix)] == "/"
-
-    return keep
-
-
-def _path_globber(pattern: tuple[str, ...]) -> PathTest:
-    folders: dict[tuple[str, ...], bool] = {}
-
-    def keep(path: str, with_folders: bool) -> bool:
-        parts = tuple(path.split("/"))
-        if path_glob_match(parts, pattern):
-            return True
-        if not with_folders:
-            return False
-        # a file matches when any folder above it does; folders repeat, so remember them
-        for end in range(len(parts)):
-            folder = parts[:end]
-            if folder not in folders:
-                folders[folder] = path_glob_match(folder, pattern)
-            if folders[folder]:
+    def folder_matches(parts: tuple[str, ...]) -> bool:
+        # this folder or one above it, the project root included
+        for end in range(len(parts) + 1):
+            above = parts[:end]
+            if above not in matched:
+                matched[above] = path_glob_match(above, pattern)
+            if matched[above]:
                 return True
         return False
 
-    return keep
+    found: list[str] = []
+    name_matches = glob_matcher(pattern[-1])
+    for folder, files in folders.items():
+        parts = tuple(folder.split("/")[:-1])
+        if folder_matches(parts):
+            found.extend(files)
+        elif "**" in pattern:
+            found.extend(path for path in files if path_glob_match(path.split("/"), pattern))
+        elif len(parts) == len(pattern) - 1 and path_glob_match(parts, pattern[:-1]):
+            # without `**`, a file matches when its folder matches all but the last segment
+            size = len(folder)
+            found.extend(path for path in files if name_matches(path[size:]))
+    return found
 
 
 def select_file(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
@@ -195,31 +263,23 @@ def _scalar_matches(value: Any, wanted: str, ignore_case: bool) -> bool:
     return False
 
 
-_MISSING = object()
-
-
-def _descend(config: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if isinstance(config, dict):
-            config = config.get(key, _MISSING)
-        else:
-            config = getattr(config, key, _MISSING)
-        if config is _MISSING:
-            break
-    return config
-
-
 def select_config(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`config.<key>(.<nested>)*:`: a node's config value equals, or a list holds, `value`.
 
-    `severity` compares case-insensitively (`warn` = `WARN`), as in dbt.
+    `severity` compares case-insensitively (`warn` = `WARN`), as in dbt. The values of
+    one key are collected once (`NodeIndex.config_values`) and compared once each.
     """
     ignore_case = args == ("severity",)
-
-    def keep(rec: Record) -> bool:
-        return config_value_matches(_descend(rec.config, args), value, ignore_case=ignore_case)
-
-    return _scan(ctx.index.config_records, keep)
+    values = ctx.index.config_values(args)
+    if ignore_case:
+        wanted = value.upper()
+        found = {uid for text, ids in values.text.items() if text.upper() == wanted for uid in ids}
+    else:
+        found = set(values.text.get(value, ()))
+    for (_, scalar), ids in values.scalars.items():
+        if _scalar_matches(scalar, value, ignore_case):
+            found.update(ids)
+    return found
 
 
 def select_resource_type(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
@@ -229,42 +289,31 @@ def select_resource_type(ctx: SelectionContext, value: str, args: tuple[str, ...
     return set(ctx.index.of_type(value))
 
 
-def _is_generic(rec: Record) -> bool:
-    return rec.resource_type == "test" and getattr(rec, "test_metadata", None) is not None
-
-
-def _is_singular(rec: Record) -> bool:
-    return rec.resource_type == "test" and getattr(rec, "test_metadata", None) is None
-
-
-_TEST_TYPE_CHECKS: dict[str, tuple[Callable[[Record], bool], ...]] = {
-    "generic": (_is_generic,),
-    "schema": (_is_generic,),  # dbt's old name for generic tests
-    "singular": (_is_singular,),
-    "data": (_is_generic, _is_singular),  # data tests are both kinds since dbt 1.8
-    "unit": (lambda rec: rec.resource_type == "unit_test",),
+# test type -> the test kinds (`NodeIndex.test_kinds`) or resource types it selects
+_TEST_TYPES: dict[str, tuple[str, ...]] = {
+    "generic": ("generic",),
+    "schema": ("generic",),  # dbt's old name for generic tests
+    "singular": ("singular",),
+    "data": ("generic", "singular"),  # data tests are both kinds since dbt 1.8
+    "unit": ("unit_test",),
 }
 
 
 def select_test_type(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`test_type:`: generic, singular, unit, or data (generic and singular)."""
-    checks = _TEST_TYPE_CHECKS.get(value)
-    if checks is None:
+    kinds = _TEST_TYPES.get(value)
+    if kinds is None:
         raise MethodError(unknown_choice("test type", value, TEST_TYPES))
-    tests = ctx.index.records("test", "unit_test")
-    return _scan(tests, lambda rec: any(check(rec) for check in checks))
+    index = ctx.index
+    found: set[str] = set()
+    for kind in kinds:
+        found.update(index.test_kinds.get(kind) or index.of_type(kind))
+    return found
 
 
 def select_test_name(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`test_name:`: the generic test a test was made from (`unique`, `accepted_values`)."""
-    matches = glob_matcher(value)
-    tests = ctx.index.records("test")
-    return _scan(tests, lambda rec: matches(_test_name(rec)))
-
-
-def _test_name(rec: Record) -> str:
-    metadata = getattr(rec, "test_metadata", None)
-    return "" if metadata is None else str(metadata.name)
+    return _from_table(ctx.index.test_names, value)
 
 
 def _split(value: str, kind: str, forms: tuple[str, ...]) -> list[str]:
@@ -283,13 +332,14 @@ def select_source(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> s
         package, source, table = _split(value, "source", forms)
     else:
         package, source, table = "*", value, "*"
+    package_ok, source_ok, table_ok = map(glob_matcher, (package, source, table))
     return _scan(
         ctx.index.records("source"),
         lambda rec: (
             isinstance(rec, SourceDefinition)
-            and glob_match(rec.package_name, package)
-            and glob_match(rec.source_name, source)
-            and glob_match(rec.name, table)
+            and package_ok(rec.package_name)
+            and source_ok(rec.source_name)
+            and table_ok(rec.name)
         ),
     )
 
@@ -300,9 +350,10 @@ def _named(resource_type: str) -> MethodFn:
     def select(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
         forms = (f"{resource_type}_name", f"package.{resource_type}_name")
         package, name = _split(value, resource_type, forms)
+        package_ok, name_ok = glob_matcher(package), glob_matcher(name)
         return _scan(
             ctx.index.records(resource_type),
-            lambda rec: glob_match(rec.package_name, package) and glob_match(rec.name, name),
+            lambda rec: package_ok(rec.package_name) and name_ok(rec.name),
         )
 
     select.__name__ = f"select_{resource_type}"
@@ -313,12 +364,13 @@ def _named(resource_type: str) -> MethodFn:
 def select_group(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[str]:
     """`group:`: nodes (and metrics) assigned to the group."""
     matches = glob_matcher(value)
-    records = {uid: rec for uid, rec in ctx.index.members.items() if _groupable(rec)}
-    return _scan(records, lambda rec: matches(str(_group_of(rec))))
-
-
-def _groupable(rec: Record) -> bool:
-    return rec.resource_type not in ("source", "exposure") and _group_of(rec) is not None
+    return {
+        uid
+        for uid, rec in ctx.index.members.items()
+        if rec.resource_type not in ("source", "exposure")
+        and (group := _group_of(rec)) is not None
+        and matches(str(group))
+    }
 
 
 def _group_of(rec: Record) -> Any:

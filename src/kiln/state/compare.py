@@ -66,7 +66,8 @@ def same_body(old: Facts, new: Facts) -> bool:
     if new.kind == "seed":
         # (name, value) pairs: a path checksum equals only the same path, never a hash
         return old.checksum == new.checksum
-    return old.raw_code == new.raw_code
+    # dbt strips the file's leading and trailing whitespace from raw_code, Kiln does not
+    return old.raw_code.strip() == new.raw_code.strip()
 
 
 def same_configs(old: Facts, new: Facts) -> bool:
@@ -83,7 +84,7 @@ def same_configs(old: Facts, new: Facts) -> bool:
         return False
     if before == after:
         return True
-    return _as_written(old, before) == _as_written(new, after)
+    return bool(_as_written(old, before) == _as_written(new, after))
 
 
 _SOURCE_FRESHNESS = ("freshness", "loaded_at_field", "loaded_at_query")
@@ -91,7 +92,13 @@ _SOURCE_FRESHNESS = ("freshness", "loaded_at_field", "loaded_at_query")
 
 def _config_view(facts: Facts) -> dict[str, Any]:
     excluded = _SOURCE_CONFIG_FIELDS if facts.kind == "source" else _NODE_CONFIG_EXCLUDED
-    return {k: v for k, v in facts.unrendered_config.items() if k not in excluded}
+    return {
+        _HOOK_KEYS.get(k, k): v for k, v in facts.unrendered_config.items() if k not in excluded
+    }
+
+
+# dbt records `post_hook=` of a config() call as `post-hook`; Kiln as written
+_HOOK_KEYS = {"post_hook": "post-hook", "pre_hook": "pre-hook"}
 
 
 def _as_written(facts: Facts, view: Mapping[str, Any]) -> Any:
@@ -151,7 +158,7 @@ def same_refs(old: Facts, new: Facts) -> bool:
 
 def same_extra(old: Facts, new: Facts) -> bool:
     """Per-kind facts: a source's quoting and external, an exposure's owner, url, ..."""
-    return canonical(old.extra) == canonical(new.extra)
+    return bool(canonical(old.extra) == canonical(new.extra))
 
 
 SAME: dict[str, Same] = {

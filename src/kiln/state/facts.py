@@ -8,9 +8,12 @@ no knowledge of where they came from. Only what some comparison reads is extract
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from kiln.manifest.nodes import Exposure, Node, SourceDefinition
 
@@ -75,6 +78,16 @@ class Facts:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def digest(facts: Facts) -> str:
+    """A hash of everything comparable about a node.
+
+    Equal digests mean equal facts, so every comparison would find the node unchanged;
+    kiln_state.json keeps one per node, which spares decoding unchanged prior nodes.
+    """
+    blob = msgspec.json.encode(facts, enc_hook=str, order="deterministic")
+    return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+
 def canonical(value: Any) -> Any:
     """A JSON-shaped copy without None values or empty mappings, for tolerant equality.
 
@@ -137,6 +150,11 @@ def _contract(config: Mapping[str, Any], columns: Mapping[str, Any], version: An
     )
 
 
+def _refs(latest_version: Any, access: Any, deprecation_date: Any) -> tuple[Any, ...]:
+    # a model without `access` is protected (manifest.json spells it out, records may not)
+    return (latest_version, access or "protected", deprecation_date)
+
+
 def _location(unrendered: Mapping[str, Any]) -> tuple[Any, ...]:
     return (unrendered.get("database"), unrendered.get("schema"), unrendered.get("alias"))
 
@@ -161,7 +179,7 @@ def from_node(node: Node) -> Facts:
         if node.resource_type == "model"
         else Contract(),
         macros=tuple(node.depends_on_macros),
-        refs=(node.latest_version, node.access, getattr(node, "deprecation_date", None)),
+        refs=_refs(node.latest_version, node.access, getattr(node, "deprecation_date", None)),
         location=_location(node.unrendered_config),
     )
 
@@ -262,8 +280,8 @@ def from_artifact(data: Mapping[str, Any], source_location: tuple[Any, Any] | No
 
     Args:
         data: the record as manifest.json holds it.
-        source_location: for a source, its unrendered (database, schema) when known from
-            elsewhere (Kiln's kiln_state.json); otherwise read from the record.
+        source_location: for a source, its (database, schema) as written in the yml
+            when the state knows them; None compares the rendered ones.
     """
     resource_type = str(data.get("resource_type") or "")
     if resource_type == "source":
@@ -288,18 +306,14 @@ def from_artifact(data: Mapping[str, Any], source_location: tuple[Any, Any] | No
         if resource_type == "model"
         else Contract(),
         macros=tuple(depends_on.get("macros") or ()),
-        refs=(data.get("latest_version"), data.get("access"), data.get("deprecation_date")),
+        refs=_refs(data.get("latest_version"), data.get("access"), data.get("deprecation_date")),
         location=_location(unrendered),
     )
 
 
 def _source_from_artifact(data: Mapping[str, Any], location: tuple[Any, Any] | None) -> Facts:
     if location is None:
-        if "unrendered_schema" in data and data.get("unrendered_schema") is not None:
-            # dbt 1.9+ records what the yml said, so target switches do not count
-            location = (data.get("unrendered_database"), data.get("unrendered_schema"))
-        else:
-            location = (data.get("database"), data.get("schema"))
+        location = (data.get("database"), data.get("schema"))
     return Facts(
         unique_id=str(data.get("unique_id")),
         kind="source",

@@ -6,7 +6,7 @@ memoized, so a 10,000-node project walks every macro edge at most once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from kiln.manifest.nodes import Macro
@@ -16,6 +16,7 @@ def changed_macros(
     current: Mapping[str, Macro],
     prior: Mapping[str, Mapping[str, Any]],
     ignore_packages: Collection[str] = (),
+    prior_sql: Callable[[str], str] = str,
 ) -> frozenset[str]:
     """Macros added, removed, or whose SQL differs (dbt's `_macros_modified`).
 
@@ -25,6 +26,8 @@ def changed_macros(
         ignore_packages: packages not compared, e.g. the built-in `dbt` macros when the
             prior manifest was written by dbt-core, whose implementation differs from
             Kiln's by construction.
+        prior_sql: how to read a prior macro's SQL the way Kiln records it (dbt keeps
+            `{% test %}` blocks as written, Kiln as the macros they define).
 
     Example:
         >>> m = Macro("macro.p.a", "a", "p", "m.sql", "m.sql", "select 1")
@@ -36,7 +39,7 @@ def changed_macros(
         uid
         for uid, macro in current.items()
         if macro.package_name not in ignored
-        and (uid not in prior or prior[uid].get("macro_sql") != macro.macro_sql)
+        and (uid not in prior or prior_sql(str(prior[uid].get("macro_sql"))) != macro.macro_sql)
     }
     changed.update(
         uid

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from kiln.events.bus import Level, emit
 from kiln.manifest.nodes import Manifest
 from kiln.select.errors import MethodError, unknown_choice
 from kiln.state.compare import MODIFIED_CHECKS, CompareContext, explain_changes
-from kiln.state.facts import Facts, from_artifact, from_record
+from kiln.state.facts import Facts, digest, from_artifact, from_record
 from kiln.state.macros import MacroChanges, changed_macros
 from kiln.state.prior import PriorArtifacts, StateError
 from kiln.state.sidecar import Fingerprints, VarLookup, node_fingerprints, source_locations
@@ -39,8 +39,6 @@ RESULT_STATUSES = (
     "partial success",
 )
 SOURCE_STATUSES = ("fresher",)
-# the prior manifest's collections that hold selectable records
-_PRIOR_COLLECTIONS = ("nodes", "sources", "exposures", "unit_tests")
 
 
 @dataclass(frozen=True)
@@ -96,24 +94,38 @@ class StateSelector:
         if value in ("modified.vars", "modified.env_vars"):
             self._warn_without_sidecar(value)
         ctx = self.compare_context
-        return {uid for uid, record in members.items() if check(self.old(uid), self.new(uid, record), ctx)}
+        return {uid for uid, record in members.items() if check(*self.facts(uid, record), ctx)}
 
     def changes(self, uid: str, record: Any) -> list[str]:
-        """Why `uid` differs from the prior state (for `ls --explain`); [] when it does not."""
-        new = self.new(uid, record)
-        if not MODIFIED_CHECKS["modified"](self.old(uid), new, self.compare_context):
-            return []
-        return explain_changes(self.old(uid), new, self.compare_context)
+        """What differs for `uid` from the prior state, in words (for `ls --explain`)."""
+        return explain_changes(*self.facts(uid, record), self.compare_context)
 
     # ---- facts of both sides ----------------------------------------------------------------
 
-    def old(self, uid: str) -> Facts | None:
-        """The prior node's facts, None when it did not exist."""
+    def facts(self, uid: str, record: Any) -> tuple[Facts | None, Facts]:
+        """(prior, current) facts of a current record; prior is None for a new node."""
+        new = self.new(uid, record)
+        return self.old(uid, new), new
+
+    def old(self, uid: str, new: Facts | None = None) -> Facts | None:
+        """The prior node's facts, None when it did not exist.
+
+        When kiln_state.json records the same digest as `new` has, the prior facts are
+        `new`'s, and the prior record is not even decoded.
+        """
         if uid not in self._old:
+            if new is not None and self._same_digest(uid, new):
+                self._old[uid] = new
+                return new
             data = self._prior_record(uid)
             location = self._prior_source_location(uid, data) if data is not None else None
             self._old[uid] = None if data is None else from_artifact(data, location)
         return self._old[uid]
+
+    def _same_digest(self, uid: str, new: Facts) -> bool:
+        sidecar = self.prior.sidecar
+        known = sidecar.digests.get(uid) if sidecar is not None else None
+        return known is not None and known == digest(new)
 
     def new(self, uid: str, record: Any) -> Facts:
         """The current node's facts."""
@@ -126,11 +138,7 @@ class StateSelector:
         return found
 
     def _prior_record(self, uid: str) -> Mapping[str, Any] | None:
-        for collection in _PRIOR_COLLECTIONS:
-            found = (self.prior.manifest.get(collection) or {}).get(uid)
-            if found is not None:
-                return found  # type: ignore[no-any-return]
-        return None
+        return self.prior.manifest.record(uid)
 
     def _prior_source_location(self, uid: str, data: Mapping[str, Any]) -> tuple[Any, Any] | None:
         """A prior source's (database, schema) as written, when the state knows it.
@@ -165,33 +173,35 @@ class StateSelector:
         macros = self._macro_changes
         return CompareContext(
             macros_reached=lambda facts: macros.reached(facts.macros),
-            vars_changed=lambda uid: _changed(self._prior_fingerprints(0), self._fingerprints[0], uid),
-            env_vars_changed=lambda uid: _changed(
-                self._prior_fingerprints(1), self._fingerprints[1], uid
-            ),
+            vars_changed=self._vars_changed,
+            env_vars_changed=self._env_vars_changed,
             include_vars=self.current.include_vars,
         )
+
+    def _vars_changed(self, uid: str) -> tuple[str, ...]:
+        sidecar = self.prior.sidecar
+        return _changed(sidecar.vars, self._fingerprints[0], uid) if sidecar else ()
+
+    def _env_vars_changed(self, uid: str) -> tuple[str, ...]:
+        sidecar = self.prior.sidecar
+        return _changed(sidecar.env_vars, self._fingerprints[1], uid) if sidecar else ()
 
     @cached_property
     def _macro_changes(self) -> MacroChanges:
         current = self.current.manifest.macros
-        ignored: tuple[str, ...] = ()
-        if not self.prior.written_by_kiln:
-            # dbt-core's own macros are not Kiln's: comparing them would flag every node
-            adapter = self.prior.adapter_type or self.current.manifest.adapter_type
-            ignored = ("dbt", f"dbt_{adapter}")
-        changed = changed_macros(current, self.prior.manifest.get("macros") or {}, ignored)
-        return MacroChanges(changed, current)
+        prior = self.prior.manifest.macros
+        if self.prior.written_by_kiln:
+            return MacroChanges(changed_macros(current, prior), current)
+        from kiln.jinja.environment import rewrite_dbt_tags
+
+        # dbt-core's own macros are not Kiln's: comparing them would flag every node
+        adapter = self.prior.adapter_type or self.current.manifest.adapter_type
+        ignored = ("dbt", f"dbt_{adapter}")
+        return MacroChanges(changed_macros(current, prior, ignored, rewrite_dbt_tags), current)
 
     @cached_property
     def _fingerprints(self) -> tuple[Fingerprints, Fingerprints]:
         return node_fingerprints(self.current.manifest, self.current.var_lookup)
-
-    def _prior_fingerprints(self, which: int) -> Fingerprints | None:
-        sidecar = self.prior.sidecar
-        if sidecar is None:
-            return None
-        return sidecar.vars if which == 0 else sidecar.env_vars
 
     def _warn_without_sidecar(self, value: str) -> None:
         if self.prior.sidecar is None:
@@ -231,10 +241,8 @@ class StateSelector:
         return fresher_sources(before, read_sources(current_path))
 
 
-def _changed(prior: Fingerprints | None, current: Fingerprints, uid: str) -> tuple[str, ...]:
+def _changed(prior: Fingerprints, current: Fingerprints, uid: str) -> tuple[str, ...]:
     """Names read on both sides whose value fingerprints differ (a new name is a code change)."""
-    if prior is None:
-        return ()
     before, after = prior.get(uid) or {}, current.get(uid) or {}
     return tuple(sorted(name for name in after if name in before and before[name] != after[name]))
 
@@ -270,5 +278,6 @@ def _loaded_at(document: Mapping[str, Any]) -> tuple[dict[str, datetime], set[st
             failed.add(uid)
             continue
         parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-        loaded[uid] = parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
+        # dbt writes UTC; a naive stamp is read as UTC too
+        loaded[uid] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return loaded, failed

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from kiln.errors import KilnError
 from kiln.manifest.nodes import Macro, Manifest, Node
+from kiln.state.facts import digest, from_node
 from kiln.state.sqlconfig import env_var_names, var_names
 
 SIDECAR_FILE = "kiln_state.json"
@@ -46,12 +47,16 @@ class Sidecar:
 
     Attributes:
         project_name: the project it was written for.
+        invocation_id: the invocation of the manifest.json it belongs with.
+        digests: unique id -> `facts.digest` of each node of manifest.nodes.
         vars: unique id -> var name -> value fingerprint.
         env_vars: unique id -> env var name -> value fingerprint.
         sources: unique id -> [database, schema] as written in the yml (None if absent).
     """
 
     project_name: str
+    invocation_id: str | None = None
+    digests: Mapping[str, str] = field(default_factory=dict)
     vars: Fingerprints = field(default_factory=dict)
     env_vars: Fingerprints = field(default_factory=dict)
     sources: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -68,8 +73,30 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def build_sidecar(manifest: Manifest, resolver: VarLookup, root: Path) -> Sidecar:
-    """Fingerprint the vars and env vars every node reads, now.
+def build_sidecar(
+    manifest: Manifest, resolver: VarLookup, root: Path, invocation_id: str | None
+) -> Sidecar:
+    """The sidecar of the current manifest: digests, var fingerprints, source locations."""
+    vars_out, env_out = node_fingerprints(manifest, resolver)
+    return Sidecar(
+        manifest.project_name,
+        invocation_id,
+        node_digests(manifest),
+        vars_out,
+        env_out,
+        source_locations(manifest, root),
+    )
+
+
+def node_digests(manifest: Manifest) -> dict[str, str]:
+    """`facts.digest` of every node of manifest.nodes."""
+    return {uid: digest(from_node(node)) for uid, node in manifest.nodes.items()}
+
+
+def node_fingerprints(
+    manifest: Manifest, resolver: VarLookup
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """(vars, env vars): per node, a fingerprint of the current value of each one it reads.
 
     A node reads what its code, its hooks and the macros it calls (transitively) name in
     `var('...')` / `env_var('...')` with a literal name, plus what rendering it at parse
@@ -84,7 +111,7 @@ def build_sidecar(manifest: Manifest, resolver: VarLookup, root: Path) -> Sideca
             vars_out[uid] = {n: _var_fingerprint(resolver, n, node.package_name) for n in names}
         if env_names:
             env_out[uid] = {n: _env_fingerprint(n) for n in env_names}
-    return Sidecar(manifest.project_name, vars_out, env_out, source_locations(manifest, root))
+    return vars_out, env_out
 
 
 def _var_fingerprint(resolver: VarLookup, name: str, package: str) -> str:
@@ -192,6 +219,8 @@ def write_sidecar(folder: Path, sidecar: Sidecar) -> Path:
     document = {
         "kiln_state_version": SIDECAR_VERSION,
         "project_name": sidecar.project_name,
+        "invocation_id": sidecar.invocation_id,
+        "digests": dict(sorted(sidecar.digests.items())),
         "vars": {uid: dict(sorted(v.items())) for uid, v in sorted(sidecar.vars.items())},
         "env_vars": {uid: dict(sorted(v.items())) for uid, v in sorted(sidecar.env_vars.items())},
         "sources": {uid: list(loc) for uid, loc in sorted(sidecar.sources.items())},
@@ -211,6 +240,8 @@ def read_sidecar(folder: Path) -> Sidecar | None:
         return None
     return Sidecar(
         str(data.get("project_name") or ""),
+        data.get("invocation_id"),
+        data.get("digests") or {},
         data.get("vars") or {},
         data.get("env_vars") or {},
         {uid: (loc[0], loc[1]) for uid, loc in (data.get("sources") or {}).items()},
