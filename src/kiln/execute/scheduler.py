@@ -7,6 +7,7 @@ failure. Ctrl-C cancels running queries; results of finished nodes are kept.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -81,6 +82,7 @@ class Scheduler:
         self.interrupted = False
         self.failed_fast = False
         self._lock = threading.Lock()
+        self._ready: list[tuple[int, str]] = []
 
     def run(self) -> list[NodeResult]:
         """Run everything; returns results in completion order."""
@@ -89,28 +91,25 @@ class Scheduler:
         for uid, deps in self.waits_for.items():
             for dep in deps:
                 dependents.setdefault(dep, []).append(uid)
-        done: set[str] = set()
+        # a heap of ready nodes keeps each scheduling step O(log n) on large projects
+        self._ready = [(self.rank.get(u, 0), u) for u, d in remaining.items() if not d]
+        heapq.heapify(self._ready)
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="Thread")
         running: dict[Future[NodeResult], str] = {}
         try:
             while remaining or running:
-                ready = sorted(
-                    (u for u, d in remaining.items() if not d), key=lambda u: self.rank.get(u, 0)
-                )
-                stop = self.failed_fast
-                for uid in ready if not stop else []:
-                    if len(running) >= self.threads:
-                        break
-                    del remaining[uid]
-                    running[pool.submit(self.run_node, uid)] = uid
+                while self._ready and len(running) < self.threads and not self.failed_fast:
+                    _, uid = heapq.heappop(self._ready)
+                    if uid in remaining:
+                        del remaining[uid]
+                        running[pool.submit(self.run_node, uid)] = uid
                 if not running:
                     break
                 # a timeout keeps the main thread in Python so a Ctrl-C is raised promptly
                 finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     uid = running.pop(future)
-                    result = future.result()
-                    self._record(result, uid, done, remaining, dependents)
+                    self._record(future.result(), uid, remaining, dependents)
         except KeyboardInterrupt:
             self.interrupted = True
             if self.on_cancel is not None:
@@ -126,28 +125,28 @@ class Scheduler:
         self,
         result: NodeResult,
         uid: str,
-        done: set[str],
         remaining: dict[str, set[str]],
         dependents: dict[str, list[str]],
     ) -> None:
         with self._lock:
             self.results.append(result)
-        done.add(uid)
         if result.status in FAILED_STATUSES:
             if self.fail_fast:
                 self.failed_fast = True
-            self._skip_downstream(uid, remaining, dependents, done)
+            self._skip_downstream(uid, remaining, dependents)
             return
         for child in dependents.get(uid, ()):
-            if child in remaining:
-                remaining[child].discard(uid)
+            deps = remaining.get(child)
+            if deps is not None:
+                deps.discard(uid)
+                if not deps:
+                    heapq.heappush(self._ready, (self.rank.get(child, 0), child))
 
     def _skip_downstream(
         self,
         cause: str,
         remaining: dict[str, set[str]],
         dependents: dict[str, list[str]],
-        done: set[str],
     ) -> None:
         stack = list(dependents.get(cause, ()))
         while stack:
@@ -155,6 +154,5 @@ class Scheduler:
             if uid not in remaining:
                 continue
             del remaining[uid]
-            done.add(uid)
             self.results.append(self.skip_node(uid, cause))
             stack.extend(dependents.get(uid, ()))
