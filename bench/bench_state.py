@@ -64,6 +64,7 @@ class ToolRun:
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
     def args(self, *extra: str) -> list[str]:
+        """The tool's command line for `extra`, pointed at this copy of the project."""
         return [
             *self.tool.argv,
             *extra,
@@ -74,6 +75,7 @@ class ToolRun:
         ]
 
     def run(self, step: str, rep: int, *extra: str, timed: bool = True) -> Sample:
+        """Run one command, keeping its sample under `step` when timed; stop if it fails."""
         log = self.project.parent / f"{step}-{rep}.log"
         sample = run_measured(self.args(*extra), self.project, self.tool.env, log, None)
         if sample.exit_code != 0:
@@ -101,6 +103,7 @@ def apply_edits(run: ToolRun, pristine: Path) -> int:
 
 
 def restore(run: ToolRun, pristine: Path) -> None:
+    """Undo the edits (copy the files back from the pristine project)."""
     for path in edited_models(run.project):
         shutil.copy2(pristine / path.relative_to(run.project), path)
 
@@ -135,6 +138,7 @@ def selected_ids(run: ToolRun) -> set[str]:
 
 
 def one_rep(runs: list[ToolRun], pristine: Path, rep: int) -> None:
+    """One repetition: reset both caches to prod, edit, then time both steps for both tools."""
     order = runs if rep % 2 == 0 else list(reversed(runs))
     for run in order:
         # back to the prod cache, then the edits: the timed ls parses the edited files
@@ -148,10 +152,12 @@ def one_rep(runs: list[ToolRun], pristine: Path, rep: int) -> None:
 
 
 def median(samples: list[Sample], attr: str) -> float:
+    """The median of one measure over samples."""
     return float(statistics.median(getattr(s, attr) for s in samples))
 
 
 def report(runs: list[ToolRun]) -> list[dict[str, object]]:
+    """Print the table of medians and speed-ups (dbt time / Kiln time); return its rows."""
     kiln, dbt = runs
     rows = []
     print(f"{'step':<14} {'kiln wall':>10} {'dbt wall':>10} {'speed-up':>9} "
@@ -177,6 +183,7 @@ def report(runs: list[ToolRun]) -> list[dict[str, object]]:
 
 
 def find_dbt(given: Path | None) -> Tool:
+    """dbt-core from --dbt-venv, else from the usual benchmark virtualenvs."""
     for venv in (given,) if given else DBT_CANDIDATES:
         if venv is not None and (venv / "bin" / "dbt").exists():
             return dbt_tool(venv)
@@ -184,6 +191,7 @@ def find_dbt(given: Path | None) -> Tool:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, default=5000, help="project size (default 5000)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
@@ -196,6 +204,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Prepare both tools, run the repetitions, report and save the samples."""
     args = parse_args(argv)
     started = datetime.now(UTC)
     work = args.workdir / f"state-{args.models}"

@@ -106,7 +106,7 @@ LAYOUT_CASES = [
     ),
     pytest.param(
         {"location_root": "/lake/marts/"},
-        "USING PARQUET LOCATION '/lake/marts/fct__dbt_tmp'",
+        "USING PARQUET LOCATION '/lake/marts/fct/<stamp>'",
         id="location_root",
     ),
 ]
@@ -115,7 +115,7 @@ LAYOUT_CASES = [
 @pytest.mark.parametrize(("config", "layout"), LAYOUT_CASES)
 def test_table_layout(adapter, config, layout):
     build_table(adapter, request(config))
-    sent = emitted_sql(adapter)
+    sent = [re.sub(r"/fct/\d{8}T\d+", "/fct/<stamp>", sql) for sql in emitted_sql(adapter)]
     assert f"CREATE TABLE `analytics`.`fct__dbt_tmp` {layout} AS (\n{BODY}\n)" in sent
 
 
@@ -142,9 +142,7 @@ def test_insert_overwrite_is_a_dynamic_partition_overwrite(adapter):
     build_incremental(adapter, request(config, incremental=True))
     sent = emitted_sql(adapter)
     assert f"CREATE TABLE {TMP} USING PARQUET AS (\n{BODY}\n)" in sent
-    assert (
-        f"INSERT OVERWRITE TABLE {TARGET} (`id`, `day`) SELECT `id`, `day` FROM {TMP}" in sent
-    )
+    assert f"INSERT OVERWRITE TABLE {TARGET} (`id`, `day`) SELECT `id`, `day` FROM {TMP}" in sent
     assert sent[-1] == f"DROP TABLE IF EXISTS {TMP}"
 
 
@@ -187,8 +185,7 @@ def test_dropped_columns_rebuild_the_table(adapter):
     adapter.drop_columns(relation, ["old"])
     assert emitted_sql(adapter) == [
         "DROP TABLE IF EXISTS `analytics`.`fct__dbt_tmp`",
-        "CREATE TABLE `analytics`.`fct__dbt_tmp` USING PARQUET AS (SELECT `id` FROM "
-        f"{TARGET})",
+        f"CREATE TABLE `analytics`.`fct__dbt_tmp` USING PARQUET AS (SELECT `id` FROM {TARGET})",
         f"ALTER TABLE {TARGET} RENAME TO `fct__dbt_backup`",
         "ALTER TABLE `analytics`.`fct__dbt_tmp` RENAME TO `fct`",
         "DROP TABLE IF EXISTS `analytics`.`fct__dbt_backup`",

@@ -305,7 +305,8 @@ def test_clone_creates_views_over_the_state_relations(project, tmp_path, query_d
     files = {
         "profiles.yml": _two_targets(tmp_path),
         "seeds/s.csv": "id\n1\n2\n",
-        "models/t.sql": "{{ config(materialized='table') }} select id * 10 as v from {{ ref('s') }}",
+        "models/t.sql": "{{ config(materialized='table') }} select id * 10 as v from "
+        "{{ ref('s') }}",
         "models/e.sql": "{{ config(materialized='ephemeral') }} select 1 as id",
     }
     proj = project(files)

@@ -26,7 +26,9 @@ FILES = {
         """,
     "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10\n2,1,20\n3,2,5\n",
     "seeds/raw_customers.csv": "id,name\n1,ann\n2,bob\n",
-    "models/staging/stg_orders.sql": "select id, customer_id, amount from {{ ref('raw_orders') }}\n",
+    "models/staging/stg_orders.sql": (
+        "select id, customer_id, amount from {{ ref('raw_orders') }}\n"
+    ),
     "models/staging/stg_customers.sql": "select id, name from {{ ref('raw_customers') }}\n",
     "models/marts/customer_totals.sql": """\
         select c.name, sum(o.amount) as total

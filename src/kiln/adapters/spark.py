@@ -11,7 +11,8 @@ Profile keys follow dbt-spark where they apply: `method` (`session` or `connect`
   plain host name with `port` (15002 by default).
 
 Models may set `file_format` (parquet by default; delta, iceberg or hudi where the
-session has them), `partition_by`, `clustered_by` with `buckets`, and `location_root`.
+session has them), `partition_by`, `clustered_by` with `buckets`, and `location_root`
+(files under `<location_root>/<model>/<build time>`: renames do not move external data).
 Strategies: `append`, `insert_overwrite` (dynamic partition overwrite), `merge` (delta,
 iceberg and hudi tables only) and `microbatch` (partition overwrite per batch).
 
@@ -536,9 +537,21 @@ class SparkAdapter(Adapter):
                 )
             )
         if options.location_root:
-            location = f"{options.location_root.rstrip('/')}/{relation.identifier}"
+            location = _location(options.location_root, relation.identifier)
             props.append(exp.LocationProperty(this=exp.Literal.string(location)))
         return props
+
+
+def _location(root: str, identifier: str) -> str:
+    """Where a table under `location_root` writes: `<root>/<model>/<build time>`.
+
+    Renames do not move an external table's files, so each build writes to a folder of
+    its own; the model's folder keeps every version (older ones can be removed once
+    the swap is done). Example: `/lake/fct_orders/20240101T120000123456`.
+    """
+    base = identifier.split("__dbt_")[0]
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    return f"{root.rstrip('/')}/{base}/{stamp}"
 
 
 def _require_java() -> None:

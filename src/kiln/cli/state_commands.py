@@ -196,7 +196,7 @@ def _clone_relation(
     source = prior_relation(
         data, quote_char=adapter.quote_char, include_database=adapter.capabilities.catalogs
     )
-    adapter.create_schema(SchemaRef(target.database, target.schema))
+    adapter.create_schema(SchemaRef(target.database, target.schema or adapter.schema))
     if existing is not None:
         adapter.drop_relation(existing)
     return "success", _create_clone(adapter, source, target)

@@ -20,6 +20,7 @@ from kiln.jinja.environment import parse_ast, render_string
 from kiln.jinja.macros import BUILTIN_PACKAGE
 from kiln.manifest.nodes import Doc, Macro, Manifest, Node, RefCall
 from kiln.parse import static
+from kiln.parse.fast_scan import fast_extract
 from kiln.parse.files import SourceFile, checksum_text, discover
 from kiln.parse.properties import Properties, read_properties
 
@@ -273,8 +274,9 @@ class ProjectParser:
     def _extract_uncached(self, node: Node, path: str, text: str) -> FileResult:
         if "{" not in text:
             return FileResult([], [], {}, [])
-        tree = parse_ast(text, path)
-        found = static.extract(tree)
+        found = fast_extract(text)
+        if found is None:
+            found = static.extract(parse_ast(text, path))
         if found is not None and not any(
             self._macro_needs_render(n) or self.registry.lookup(n) is None
             for n in found.macro_calls

@@ -53,14 +53,6 @@ def _extras(manifest: Manifest) -> Iterator[dict[str, Any]]:
             yield collection
 
 
-def _grouped(pairs: Iterable[tuple[str, str]]) -> Table:
-    """`(key, uid)` pairs as ids by key."""
-    table: defaultdict[str, list[str]] = defaultdict(list)
-    for key, uid in pairs:
-        table[key].append(uid)
-    return dict(table)
-
-
 def file_name_and_stem(path: str) -> tuple[str, str]:
     """The last path segment, and the same without its extension.
 
@@ -187,7 +179,9 @@ class NodeIndex:
     @cached_property
     def resource_types(self) -> dict[str, frozenset[str]]:
         """Unique ids by resource type."""
-        table = _grouped((rec.resource_type, uid) for uid, rec in self.members.items())
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid, rec in self.members.items():
+            table[rec.resource_type].append(uid)
         return {key: frozenset(ids) for key, ids in table.items()}
 
     def of_type(self, *resource_types: str) -> frozenset[str]:
@@ -272,7 +266,10 @@ class NodeIndex:
     @cached_property
     def packages(self) -> Table:
         """Ids by package name."""
-        return _grouped((rec.package_name, uid) for uid, rec in self.members.items())
+        table: defaultdict[str, list[str]] = defaultdict(list)
+        for uid, rec in self.members.items():
+            table[rec.package_name].append(uid)
+        return dict(table)
 
     @cached_property
     def files(self) -> Table:

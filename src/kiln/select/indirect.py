@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from kiln.select.ast import IndirectSelection
 from kiln.select.context import SelectionContext
-from kiln.select.graph_ops import ancestors
+from kiln.select.graph_ops import ancestors, neighbours
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +44,9 @@ def expand(selected: set[str], mode: IndirectSelection, ctx: SelectionContext) -
     if mode is IndirectSelection.EMPTY:
         return Picked(frozenset(selected))
     tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
-    children = ctx.graph.children
-    candidates = {c for uid in selected for c in children.get(uid, ()) if c in tests}
+    candidates = tests.intersection(neighbours(ctx.graph.children, selected))
     if mode is IndirectSelection.EAGER:
-        return Picked(frozenset(selected | candidates))
+        return Picked(frozenset(selected).union(candidates))
     direct, indirect = set(selected), set()
     buildable = _buildable_scope(selected, ctx) if mode is IndirectSelection.BUILDABLE else set()
     for test in candidates:

@@ -27,10 +27,10 @@ from kiln.select import (
     Union,
     evaluate,
     parse,
-    parse_all,
     parse_indirect_selection,
     to_text,
 )
+from kiln.select.grammar import parse_all
 from kiln.select.graph_ops import apply_operators
 from kiln.select.methods import METHODS
 from kiln.state.selector import StateSelector

@@ -132,6 +132,7 @@ class _MacroReads:
         self._closure: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
     def of_node(self, node: Node) -> tuple[set[str], set[str]]:
+        """(vars, env vars) a node reads in its code, hooks and macros."""
         texts = [node.raw_code, *_hook_texts(node.config)]
         names = set(node.vars_used)
         env_names = {n for n in node.env_vars_used if not n.startswith(_SECRET_PREFIX)}

@@ -67,7 +67,9 @@ def test_composite_unique_key(warehouse, strategy):
     if refused(warehouse, strategy, config):
         return
     names = ("day", "shop", "n")
-    run_incremental(warehouse, "daily", union((1, "x", 1), (1, "y", 2), (2, "x", 3), names=names), config)
+    run_incremental(
+        warehouse, "daily", union((1, "x", 1), (1, "y", 2), (2, "x", 3), names=names), config
+    )
     run_incremental(warehouse, "daily", union((1, "y", 20), (2, "y", 30), names=names), config)
     assert warehouse.rows("daily") == [(1, "x", 1), (1, "y", 20), (2, "x", 3), (2, "y", 30)]
 
@@ -119,8 +121,16 @@ def test_insert_overwrite_replaces_the_partitions_of_the_new_rows(warehouse):
     names = ("id", "day")
     first = union((1, "d1"), (2, "d1"), (3, "d2"), (4, None), names=names)
     run_incremental(warehouse, "events", first, config)
-    run_incremental(warehouse, "events", union((5, "d2"), (6, "d3"), (7, None), names=names), config)
-    assert sorted(warehouse.rows("events")) == [(1, "d1"), (2, "d1"), (5, "d2"), (6, "d3"), (7, None)]
+    run_incremental(
+        warehouse, "events", union((5, "d2"), (6, "d3"), (7, None), names=names), config
+    )
+    assert sorted(warehouse.rows("events")) == [
+        (1, "d1"),
+        (2, "d1"),
+        (5, "d2"),
+        (6, "d3"),
+        (7, None),
+    ]
 
 
 def test_insert_overwrite_without_partitions_replaces_every_row(warehouse):

@@ -51,7 +51,9 @@ def test_failing_view_keeps_the_old_view(warehouse):
 def test_table_is_built_then_rebuilt_through_an_intermediate(warehouse):
     target = warehouse.rel("dim")
     build_table(warehouse.adapter, request_for(target, "select 1 as id -- trailing comment"))
-    build_table(warehouse.adapter, request_for(target, union((2, "b"), (3, "c"), names=("id", "s"))))
+    build_table(
+        warehouse.adapter, request_for(target, union((2, "b"), (3, "c"), names=("id", "s")))
+    )
     assert warehouse.kind_of(target) == "table"
     assert warehouse.columns(target) == ["id", "s"]
     assert warehouse.rows(target) == [(2, "b"), (3, "c")]

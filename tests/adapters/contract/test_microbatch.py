@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from kiln.adapters.base import InsertOverwrite
 from kiln.errors import CompilationError
 
 from .conftest import request_for, union
@@ -99,12 +100,18 @@ def test_invalid_config_names_the_model_and_the_fix(warehouse, change, words):
     assert info.value.hint
 
 
-def test_spark_needs_partition_by_for_microbatch(warehouse):
+def test_partition_overwriting_engines_need_partition_by(warehouse):
     config = {k: v for k, v in CONFIG.items() if k != "partition_by"}
     problem = warehouse.adapter.strategy_problem("microbatch", config)
-    if warehouse.adapter.capabilities.transactions:
-        assert problem is None
+    if warehouse.adapter.capabilities.insert_overwrite is not InsertOverwrite.INSERT_OVERWRITE:
+        assert problem is None  # the window is deleted, then inserted
         return
     assert problem and "partition_by" in problem
     with pytest.raises(CompilationError, match="partition_by"):
-        build(warehouse, EVENTS, start=dt.datetime(2024, 1, 1), end=dt.datetime(2024, 1, 2), config=config)
+        build(
+            warehouse,
+            EVENTS,
+            start=dt.datetime(2024, 1, 1),
+            end=dt.datetime(2024, 1, 2),
+            config=config,
+        )

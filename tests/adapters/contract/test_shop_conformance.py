@@ -98,5 +98,7 @@ def test_shop_builds_on_postgres_with_the_rows_of_duckdb(postgres_database, tmp_
         pg.close()
     assert sorted(found) == sorted(expected)
     assert len(expected) >= 15
-    differing = {name: (expected[name], found[name]) for name in expected if found[name] != expected[name]}
+    differing = {
+        name: (expected[name], found[name]) for name in expected if found[name] != expected[name]
+    }
     assert differing == {}, textwrap.shorten(repr(differing), 2000)
