@@ -605,6 +605,13 @@ def _scan_jinja(text: str, refs: list[RefCall], sources: list[tuple[str, str]]) 
         text = f"{{{{ {text} }}}}"
     if "{{" not in text and "{%" not in text:
         return True
+    from kiln.parse.fast_scan import fast_extract
+
+    found = fast_extract(text)  # literal calls without a Jinja parse (most kwargs)
+    if found is not None:
+        refs.extend(found.refs)
+        sources.extend(found.sources)
+        return True
     try:
         tree = _jinja_env().parse(text)
     except jinja2.TemplateSyntaxError:

@@ -153,26 +153,16 @@ def with_defaults(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dic
         >>> with_defaults({"a": 1, "docs": {"show": True, "x": None}}, {"z": 0, "docs": {"x": 2}})
         {'a': 1, 'docs': {'show': True, 'x': 2}, 'z': 0}
     """
-    out: dict[str, Any] = _fresh(dict(defaults))
+    # Shallow on purpose: the result is serialized right away, and copying every nested
+    # value dominated the time to write large manifests.
+    out: dict[str, Any] = dict(defaults)
     for key, value in values.items():
         default = out.get(key)
         if isinstance(default, dict) and default and isinstance(value, Mapping):
             out[key] = {**default, **value}
         else:
-            out[key] = _fresh(value)
+            out[key] = value
     return out
-
-
-def _fresh(value: Any) -> Any:
-    """A copy of the dicts and lists in a JSON-like value (scalars are immutable).
-
-    Much cheaper than `copy.deepcopy`, which dominated writing large manifests.
-    """
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_fresh(v) for v in value]
-    return value
 
 
 def node_config(resource_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
