@@ -22,6 +22,11 @@ _REF = re.compile(
     rf"ref\(\s*({_STRING})\s*(?:,\s*({_STRING})\s*)?"
     rf"(?:,\s*(?:v|version)\s*=\s*({_STRING}|\d+(?:\.\d+)?)\s*)?\)"
 )
+_LITERAL = rf"(?:{_STRING}|-?\d+(?:\.\d+)?|true|false|none|True|False|None)"
+_SIMPLE_EXPRESSION = re.compile(
+    rf"^[A-Za-z_][A-Za-z0-9_]*(?:\(\s*(?:(?:[A-Za-z_]+\s*=\s*)?{_LITERAL}"
+    rf"(?:\s*,\s*(?:[A-Za-z_]+\s*=\s*)?{_LITERAL})*)?\s*\))?$"
+)
 _SOURCE = re.compile(rf"source\(\s*({_STRING})\s*,\s*({_STRING})\s*\)")
 # statements whose expressions are scanned like `{{ }}`; anything else needs the AST
 _SIMPLE_STATEMENTS = re.compile(r"^\s*-?\s*(if|elif|else|endif)\b(.*?)-?\s*$", re.DOTALL)
@@ -73,8 +78,10 @@ def _scan_expression(expr: str, out: Extracted) -> None:
     if expr.count("'") % 2 or expr.count('"') % 2:
         raise _Unsure  # a quote spanning tags, e.g. '{{ this }}' inside a string
     # Jinja expressions of the simple kind are valid Python; others go to the Jinja parser,
-    # which also reports real syntax errors with their line
-    ast.parse(expr, mode="eval")
+    # which also reports real syntax errors with their line. A bare name or a call with
+    # literal arguments is checked by a regex, which is much cheaper than compiling.
+    if not _SIMPLE_EXPRESSION.match(expr):
+        ast.parse(expr, mode="eval")
     for call in _CALL.finditer(expr):
         name = call.group(1)
         before = expr[: call.start()].rstrip()
