@@ -37,6 +37,7 @@ class Resolver:
         self.manifest = parser.manifest
         self.package = parser.package
         self.target = parser.factory.target
+        self._doc_context: Any = None  # one render context for every description
 
     def run(self) -> None:
         self._apply_patches_and_configs()
@@ -104,22 +105,27 @@ class Resolver:
     def _render_doc(self, text: str, path: str) -> str:
         if "{{" not in text:
             return text
-        docs = self.manifest.docs
+        if self._doc_context is None:
+            self._doc_context = self.p.factory.context(
+                {"doc": self._doc}, self.package, None, execute=False
+            )
+        try:
+            return render_string(text, self._doc_context, path)
+        except ParseError as exc:
+            exc.location = Location(path)
+            raise
 
-        def doc(*args: str) -> str:
-            name = args[-1]
-            package = args[0] if len(args) == 2 else self.package
-            found = docs.get(f"doc.{package}.{name}")
-            if found is None:
-                raise ParseError(
-                    f"documentation for '{name}' not found",
-                    hint="define it in a {% docs %} block in a .md file",
-                    location=Location(path),
-                )
-            return found.block_contents
-
-        ctx = self.p.factory.context({"doc": doc}, self.package, None, execute=False)
-        return render_string(text, ctx, path)  # type: ignore[arg-type]
+    def _doc(self, *args: str) -> str:
+        """`doc('name')` / `doc('package', 'name')` in descriptions."""
+        name = args[-1]
+        package = args[0] if len(args) == 2 else self.package
+        found = self.manifest.docs.get(f"doc.{package}.{name}")
+        if found is None:
+            raise ParseError(
+                f"documentation for '{name}' not found",
+                hint="define it in a {% docs %} block in a .md file",
+            )
+        return found.block_contents
 
     # ---- sources and exposures ---------------------------------------------------------------
 
