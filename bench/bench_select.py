@@ -6,12 +6,19 @@ Generates the project with shared/bench/genproject.py (seed 42), parses it once 
 Kiln, then times each expression through `kiln.select.select_nodes` with a fresh lookup
 index per expression (as one CLI invocation does). Prints a table and writes JSON to
 bench/results/. The bar (issue 3): under 50 ms per expression at 10,000 models.
+
+This is where selection speed is measured; the test suite only checks that the answers
+on a big project are right (tests/select/test_big_project.py), so that a busy CI machine
+cannot fail it. Each row reports the median wall time and the median CPU time of the
+process (`time.process_time`): on a shared or loaded machine, wall time includes waiting
+for a core, so compare CPU times (and use more `--reps`) when the load is high.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,7 +45,7 @@ EXPRESSIONS = [
     "source:raw+",
     "source:raw.orders+",
     "exposure:*",
-    "@stg_orders_00001",
+    "@stg_orders_00002",  # the first stg_orders model the generator writes
     "2+tag:finance",
     "tag:finance+1",
     "package:bench",
@@ -77,28 +84,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(ws.manifest.nodes)} nodes, {len(ws.manifest.sources)} sources")
     rows = []
     for expr in EXPRESSIONS:
-        times = []
+        times, cpu_times = [], []
         for _ in range(args.reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             found = select_nodes(ws.manifest, ws.graph, select=[expr], resource_types=["all"])
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
         rows.append(
             {
                 "expression": expr,
                 "selected": len(found),
                 "median_ms": statistics.median(times) * 1000,
                 "max_ms": max(times) * 1000,
+                "cpu_median_ms": statistics.median(cpu_times) * 1000,
             }
         )
         print(
             f"{expr:45s} {len(found):6d} nodes  median {rows[-1]['median_ms']:7.2f} ms  "
-            f"max {rows[-1]['max_ms']:7.2f} ms"
+            f"max {rows[-1]['max_ms']:7.2f} ms  cpu {rows[-1]['cpu_median_ms']:7.2f} ms"
         )
     worst = max(r["median_ms"] for r in rows)
     print(f"slowest median: {worst:.2f} ms (bar: 50 ms)")
     out = HERE / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-select.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"models": args.models, "rows": rows}, indent=1))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    report = {"models": args.models, "reps": args.reps, "load_average": load, "rows": rows}
+    out.write_text(json.dumps(report, indent=1))
     return 0 if worst < 50 else 1
 
 

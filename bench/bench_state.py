@@ -12,7 +12,9 @@ tool goes first in each repetition:
 
 * ``ls_after_edit``: the first ``ls`` after the edits (each tool's partial-parse cache
   from the prod parse is present, so the edited files are parsed again);
-* ``ls_warm``: the same ``ls`` again (caches up to date), i.e. what a re-run costs.
+* ``ls_warm``: the same ``ls`` again (caches up to date), i.e. what a re-run costs;
+* ``ls_cold``: the same ``ls`` with no ``target/`` at all, as in CI on a fresh checkout
+  (both tools parse every file).
 
 Both tools must select the same unique ids (checked on the first repetition). The script
 prints medians (wall clock and CPU of the child, from ``os.wait4``) and the dbt/Kiln
@@ -52,6 +54,7 @@ DBT_CANDIDATES = (Path("/tmp/kiln-bench-dbt-venv"), Path("/tmp/dbt-venv"))
 EDIT_EVERY = 100  # 1% of the models
 EDIT = "\n-- edited by bench_state\n"
 SELECT = ["ls", "--select", "state:modified+", "--resource-type", "model"]
+STEPS = ("ls_after_edit", "ls_warm", "ls_cold")
 
 
 @dataclass
@@ -145,8 +148,10 @@ def one_rep(runs: list[ToolRun], pristine: Path, rep: int) -> None:
         restore(run, pristine)
         run.run("reparse", rep, "parse", timed=False)
         apply_edits(run, pristine)
-    for step in ("ls_after_edit", "ls_warm"):
+    for step in STEPS:
         for run in order:
+            if step == "ls_cold":
+                shutil.rmtree(run.project / "target", ignore_errors=True)
             sample = run.run(step, rep, *SELECT, "--state", str(run.state))
             progress(f"  rep {rep} {step:<14} {run.tool.name:<5} {sample.wall_s:6.2f}s wall")
 
@@ -162,7 +167,7 @@ def report(runs: list[ToolRun]) -> list[dict[str, object]]:
     rows = []
     print(f"{'step':<14} {'kiln wall':>10} {'dbt wall':>10} {'speed-up':>9} "
           f"{'kiln cpu':>9} {'dbt cpu':>9} {'speed-up':>9}")  # fmt: skip
-    for step in ("ls_after_edit", "ls_warm"):
+    for step in STEPS:
         k, d = kiln.samples[step], dbt.samples[step]
         row = {
             "step": step,

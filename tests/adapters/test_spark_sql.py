@@ -24,10 +24,12 @@ PROFILE = {"type": "spark", "method": "session", "schema": "analytics"}
 
 
 class FakeFrame:
-    columns: list[str] = []
+    def __init__(self, rows: list[tuple[Any, ...]] | None = None) -> None:
+        self.rows = rows or []
+        self.columns = ["namespace", "tableName", "isTemporary"] if rows is not None else []
 
     def collect(self) -> list[Any]:
-        return []
+        return self.rows
 
 
 class FakeSpark:
@@ -52,6 +54,10 @@ class FakeSpark:
         self.conf = SimpleNamespace(set=lambda k, v: None)
 
     def sql(self, text: str, args: Any = None) -> FakeFrame:
+        if text.startswith("SHOW TABLES"):  # introspection: answered, not recorded
+            return FakeFrame([("analytics", name, False) for name in self.tables])
+        if text.startswith("SHOW VIEWS"):
+            return FakeFrame([])
         self.log.append(text)
         return FakeFrame()
 

@@ -293,3 +293,20 @@ def test_same_configs_tolerates_json_spelling():
     before = Facts("model.p.a", "model", unrendered_config={"start": "2024-01-01"})
     after = Facts("model.p.a", "model", unrendered_config={"start": dt.date(2024, 1, 1)})
     assert same_configs(before, after)
+
+
+def test_breaking_contract_changes_are_named():
+    from kiln.state.compare import breaking_changes
+    from kiln.state.facts import Contract
+
+    before = Facts(
+        "m", "model", contract=Contract(True, (("a", "int", ("not_null",)), ("b", "text", ())))
+    )
+    after = Facts("m", "model", contract=Contract(True, (("a", "bigint", ()),)))
+    assert breaking_changes(before, after) == [
+        "column b removed",
+        "column a type int -> bigint",
+        "column a lost its not_null constraint",
+    ]
+    # adding a column or a constraint breaks nothing; the type change does
+    assert breaking_changes(after, before) == ["column a type bigint -> int"]

@@ -528,6 +528,9 @@ class Adapter(abc.ABC):
         node's layout configs. Scopes nest: the innermost one wins until it ends.
         """
         outer: NodeContext | None = getattr(self._local, "node", None)
+        if outer is not None and outer.node_id == node_id:
+            yield  # the same node again (an incremental model's first run builds a table)
+            return
         node = NodeContext(node_id, dict(config or {}))
         self._local.node = node
         self._start_node(node)

@@ -65,7 +65,6 @@ MERGE_FORMATS = frozenset({"delta", "iceberg", "hudi"})
 DEFAULT_FORMAT = "parquet"
 _CONNECT_PORT = 15002
 _MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://", "mesos://")
-_VIEW_TYPES = frozenset({"VIEW", "TEMPORARY"})
 # Confs every Kiln session needs: INSERT OVERWRITE replaces only the partitions written.
 _REQUIRED_CONF = MappingProxyType({"spark.sql.sources.partitionOverwriteMode": "dynamic"})
 _group_ids = itertools.count(1)
@@ -266,18 +265,18 @@ class SparkAdapter(Adapter):
         return connection
 
     def list_relations(self, schema: SchemaRef) -> list[Relation]:
-        """Tables and views of one schema, from the session catalog."""
-        catalog = self._spark().catalog
-        if not catalog.databaseExists(schema.schema):
+        """Tables and views of one schema (`SHOW TABLES` and `SHOW VIEWS`).
+
+        Two listing commands rather than the catalog API, which reads every table's
+        metadata and fails when another thread drops a table meanwhile.
+        """
+        if not self._spark().catalog.databaseExists(schema.schema):
             return []
-        try:
-            tables = catalog.listTables(schema.schema)
-        except Exception as exc:
-            raise self.classify_error(exc) from exc
+        tables = self._show("TABLES", schema.schema)
+        views = {str(row[1]) for row in self._show("VIEWS", schema.schema)}
         return [
-            self.relation(None, schema.schema, t.name, self._relation_type(t.tableType))
-            for t in tables
-            if not t.isTemporary
+            self.relation(None, schema.schema, name, "view" if name in views else "table")
+            for name in (str(row[1]) for row in tables if not row[2])
         ]
 
     def get_columns(self, relation: Relation) -> list[Column]:
@@ -360,8 +359,14 @@ class SparkAdapter(Adapter):
             hint="check the master URL, JAVA_HOME (Java 17) and server_side_parameters",
         )
 
-    def _relation_type(self, table_type: str | None) -> str:
-        return "view" if (table_type or "").upper() in _VIEW_TYPES else "table"
+    def _show(self, what: str, schema: str) -> list[tuple[Any, ...]]:
+        """Rows of `SHOW TABLES|VIEWS IN schema`: (namespace, name, is_temporary)."""
+        from sqlglot import exp
+
+        where = self._to_sql(self._schema_table(SchemaRef(None, schema)))
+        table = self._run(exp.Command(this=f"SHOW {what} IN", expression=raw(where)), fetch=True)[1]
+        assert table is not None
+        return table.rows
 
     # -- node scope ------------------------------------------------------------------------
 

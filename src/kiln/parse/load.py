@@ -53,6 +53,10 @@ def load_workspace(inv: Invocation) -> Workspace:
     profiles_dir = find_profiles_dir(inv.profiles_dir, root)
     target = load_target(profiles_dir, inv.profile or project.profile, inv.target, inv.threads)
     target_dir = root / (inv.target_path or project.target_path)
+    if inv.partial_parse:
+        from kiln.jinja.environment import use_code_cache
+
+        use_code_cache(target_dir)
     log_dir = root / (inv.log_path or project.log_path)
     from kiln.events.bus import get_bus
 

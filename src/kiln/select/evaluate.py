@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiln.errors import SelectionError
-from kiln.select.ast import Criterion, Difference, IndirectSelection, Intersection, Node, Union
+from kiln.select.ast import (
+    ALL,
+    Criterion,
+    Difference,
+    IndirectSelection,
+    Intersection,
+    Node,
+    Union,
+)
 from kiln.select.ast import criterion_text as render_criterion
 from kiln.select.context import SelectionContext
 from kiln.select.errors import MethodError, error_at, unknown_choice
@@ -60,7 +68,7 @@ class Evaluator:
             case Criterion(method="selector"):
                 return self._pick_reference(node)
             case Criterion():
-                return expand(self._matched(node), self._mode(node), self.ctx)
+                return expand(self._matched(node), self._mode(node), self.ctx, closed=_closed(node))
             case Union(items):
                 return self._combine(node, [self.pick(i) for i in items], _union)
             case Intersection(items):
@@ -84,8 +92,11 @@ class Evaluator:
             ids = method(self.ctx, criterion.value, criterion.args)
         except MethodError as exc:
             raise _error(criterion, exc.message) from None
-        members = self.ctx.index.member_ids
-        return apply_operators(self.ctx.graph, criterion, ids) & members
+        grown = apply_operators(self.ctx.graph, criterion, ids)
+        if grown is ids:
+            return ids  # a method returns members only
+        # the graph also holds records that are not members (disabled nodes)
+        return grown & self.ctx.index.member_ids
 
     def _pick_reference(self, criterion: Criterion) -> Picked:
         name, library = criterion.value, self.ctx.selectors
@@ -117,6 +128,12 @@ def _error(criterion: Criterion, message: str, *, whole: bool = False) -> Select
         start = source.index(":") + 1
         value_span = (start, start + len(criterion.value))
     return error_at(message, source, span if whole else value_span, origin=criterion.origin)
+
+
+def _closed(criterion: Criterion) -> bool:
+    """Whether the criterion's selection holds every child of its members: `x+`."""
+    plain_parents = criterion.parents is None and not criterion.childrens_parents
+    return criterion.children is ALL and plain_parents
 
 
 def _union(sets: list[frozenset[str]]) -> frozenset[str]:

@@ -69,7 +69,13 @@ def with_descendants_ancestors(graph: Graph, ids: Iterable[str]) -> set[str]:
 
 
 def apply_operators(graph: Graph, criterion: Criterion, ids: set[str]) -> set[str]:
-    """The ids a criterion's method matched, grown by its graph operators."""
+    """The ids a criterion's method matched, grown by its graph operators.
+
+    Without operators this is `ids` itself; otherwise a new set.
+    """
+    plain = criterion.parents is None and criterion.children is None
+    if plain and not criterion.childrens_parents:
+        return ids
     grown = set(ids)
     if criterion.childrens_parents:
         grown |= with_descendants_ancestors(graph, ids)

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from kiln.manifest.nodes import Exposure, Manifest, Node, SourceDefinition
@@ -241,11 +242,7 @@ class NodeIndex:
                 names.append(leaf)
                 if leaves.setdefault(leaf, uid) is not uid:
                     more_leaves[leaf].append(uid)
-        folders: dict[tuple[str, ...], FqnFolder] = {}
-        for folder, (ids, names) in by_folder.items():
-            key = flatten_fqn(folder)  # ("a.b",) and ("a", "b") are one folder
-            known = folders.get(key)
-            folders[key] = FqnFolder(ids, names) if known is None else known.joined(ids, names)
+        folders = _flat_folders(by_folder)
         return FqnTable(folders, leaves, dict(more_leaves), irregular, frozenset(versioned))
 
     @cached_property
@@ -281,7 +278,7 @@ class NodeIndex:
         return _merged((path.removeprefix("./"), ids) for path, ids in table.items())
 
     @cached_property
-    def folders(self) -> dict[str, list[str]]:
+    def file_folders(self) -> dict[str, list[str]]:
         """The keys of `files` by their folder, with its trailing `/` (`""` at the root).
 
         Example: `models/staging/` -> `["models/staging/stg_orders.sql", ...]`.
@@ -313,19 +310,8 @@ class NodeIndex:
                 table[stem].extend(ids)
         return dict(table)
 
-    @cached_property
-    def config_records(self) -> dict[str, Record]:
-        """The members `config.<key>:` searches: nodes and sources, as dbt does."""
-        members = self.members
-        return {
-            uid: members[uid]
-            for collection in (self.manifest.nodes, self.manifest.sources)
-            for uid in collection
-            if uid in members
-        }
-
     def config_values(self, keys: tuple[str, ...]) -> ConfigValues:
-        """The values of the (nested) config key `keys` over `config_records`."""
+        """The values of the (nested) config key `keys` over the nodes and sources, as dbt."""
         found = self._config.get(keys)
         if found is None:
             found = self._config[keys] = self._build_config_values(keys)
@@ -335,7 +321,13 @@ class NodeIndex:
         text: defaultdict[str, list[str]] = defaultdict(list)
         scalars: defaultdict[tuple[type, Hashable], list[str]] = defaultdict(list)
         top = keys[0] if len(keys) == 1 else None
-        for uid, rec in self.config_records.items():
+        members, manifest = self.members, self.manifest
+        records: Iterable[tuple[str, Record]] = chain(
+            manifest.nodes.items(), manifest.sources.items()
+        )
+        for uid, rec in records:
+            if uid not in members:
+                continue
             config = rec.config
             if top is not None and isinstance(config, dict):
                 value = config.get(top, _MISSING)  # the usual case, without a call
@@ -353,11 +345,15 @@ class NodeIndex:
 
     @cached_property
     def test_kinds(self) -> dict[str, frozenset[str]]:
-        """Test ids by kind: `generic` (from a test block) and `singular` (a .sql file)."""
+        """Test ids by kind: `generic` (from a test block), `singular` (a .sql file), `unit`."""
         members = self.members
         tests = self.of_type("test")
         generic = {uid for uid in tests if getattr(members[uid], "test_metadata", None) is not None}
-        return {"generic": frozenset(generic), "singular": tests - generic}
+        return {
+            "generic": frozenset(generic),
+            "singular": tests - generic,
+            "unit": self.of_type("unit_test"),
+        }
 
     @cached_property
     def test_names(self) -> Table:
@@ -378,6 +374,18 @@ class NodeIndex:
             for uid in self.of_type("model")
             if not (code := str(getattr(members[uid], "raw_code", "x"))) or code.isspace()
         )
+
+
+def _flat_folders(
+    by_folder: dict[tuple[str, ...], tuple[list[str], list[str]]],
+) -> dict[tuple[str, ...], FqnFolder]:
+    """Folders keyed by their flattened fqn: `("a.b",)` and `("a", "b")` are one folder."""
+    folders: dict[tuple[str, ...], FqnFolder] = {}
+    for folder, (ids, leaves) in by_folder.items():
+        key = flatten_fqn(folder)
+        known = folders.get(key)
+        folders[key] = FqnFolder(ids, leaves) if known is None else known.joined(ids, leaves)
+    return folders
 
 
 def _merged(pairs: Iterable[tuple[str, list[str]]]) -> Table:

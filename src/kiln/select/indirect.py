@@ -33,15 +33,19 @@ class Picked:
     indirect: frozenset[str] = frozenset()
 
 
-def expand(selected: set[str], mode: IndirectSelection, ctx: SelectionContext) -> Picked:
+def expand(
+    selected: set[str], mode: IndirectSelection, ctx: SelectionContext, *, closed: bool = False
+) -> Picked:
     """Step one: sort the tests hanging off `selected` into direct and indirect.
 
     Args:
         selected: what a criterion matched, graph operators applied.
         mode: the indirect-selection mode of that criterion.
         ctx: the context (graph and test parents).
+        closed: `selected` holds every child of its members (an `x+` criterion), so
+            the tests hanging off it are selected already, whatever the mode.
     """
-    if mode is IndirectSelection.EMPTY:
+    if closed or mode is IndirectSelection.EMPTY:
         return Picked(frozenset(selected))
     tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
     candidates = tests.intersection(neighbours(ctx.graph.children, selected))

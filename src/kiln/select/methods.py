@@ -163,8 +163,8 @@ def select_path(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set
     """`path:`: the file, a folder above it, or the YAML file that patched the node.
 
     The pattern is a glob over whole relative paths (`models/*/fct_*` does not reach
-    `models/marts/core/fct_orders.sql`), as `Path.glob` from the project root. Folders
-    are matched once each (`NodeIndex.folders`), not once per file.
+    `models/marts/core/fct_orders.sql`), as `Path.glob` from the project root. A glob
+    is matched once per folder (`NodeIndex.file_folders`), then against file names only.
     """
     if value.startswith("/"):
         raise MethodError(f"path {value!r} must be relative to the project root")
@@ -174,15 +174,12 @@ def select_path(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set
         tables = (index.files, index.patches)
         return {uid for table in tables for ids in table.values() for uid in ids}
     if has_glob(value):
-        paths = _glob_paths(index.folders, pattern)
+        paths = _glob_paths(index.file_folders, pattern)
         patches = [path for path in index.patches if path_glob_match(path.split("/"), pattern)]
     else:
         prefix = "/".join(pattern)
         below = prefix + "/"
-        paths = [prefix] if prefix in index.files else []
-        for folder, files in index.folders.items():
-            if folder.startswith(below):
-                paths.extend(files)
+        paths = [path for path in index.files if path == prefix or path.startswith(below)]
         patches = [prefix] if prefix in index.patches else []
     # a patching YAML file counts itself, not through its folders
     found = {uid for path in paths for uid in index.files[path]}
@@ -194,7 +191,7 @@ def _glob_paths(folders: dict[str, list[str]], pattern: tuple[str, ...]) -> list
     """The files that match `pattern`, or sit below a folder that does.
 
     Args:
-        folders: file paths by folder (with its trailing `/`), as `NodeIndex.folders`.
+        folders: file paths by folder (with its trailing `/`), as `NodeIndex.file_folders`.
         pattern: the glob's segments.
     """
     matched: dict[tuple[str, ...], bool] = {}
@@ -289,13 +286,13 @@ def select_resource_type(ctx: SelectionContext, value: str, args: tuple[str, ...
     return set(ctx.index.of_type(value))
 
 
-# test type -> the test kinds (`NodeIndex.test_kinds`) or resource types it selects
+# test type -> the test kinds (`NodeIndex.test_kinds`) it selects
 _TEST_TYPES: dict[str, tuple[str, ...]] = {
     "generic": ("generic",),
     "schema": ("generic",),  # dbt's old name for generic tests
     "singular": ("singular",),
     "data": ("generic", "singular"),  # data tests are both kinds since dbt 1.8
-    "unit": ("unit_test",),
+    "unit": ("unit",),
 }
 
 
@@ -307,7 +304,7 @@ def select_test_type(ctx: SelectionContext, value: str, args: tuple[str, ...]) -
     index = ctx.index
     found: set[str] = set()
     for kind in kinds:
-        found.update(index.test_kinds.get(kind) or index.of_type(kind))
+        found.update(index.test_kinds[kind])
     return found
 
 

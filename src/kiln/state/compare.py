@@ -284,3 +284,29 @@ def explain_changes(old: Facts | None, new: Facts, ctx: CompareContext) -> list[
     reasons += [f"var {name}" for name in ctx.vars_changed(new.unique_id)]
     reasons += [f"env var {name}" for name in ctx.env_vars_changed(new.unique_id)]
     return reasons
+
+
+def breaking_changes(old: Facts, new: Facts) -> list[str]:
+    """How a change breaks an enforced contract (dbt's categories), [] if it does not.
+
+    Example:
+        >>> from kiln.state.facts import Contract
+        >>> before = Facts("m", "model", contract=Contract(True, (("id", "int", ()),)))
+        >>> breaking_changes(before, Facts("m", "model", contract=Contract(True, ())))
+        ['column id removed']
+    """
+    if not old.contract.enforced:
+        return []
+    if not new.contract.enforced:
+        return ["contract no longer enforced"]
+    before = {name: (dtype, kinds) for name, dtype, kinds in old.contract.columns}
+    after = {name: (dtype, kinds) for name, dtype, kinds in new.contract.columns}
+    out = [f"column {name} removed" for name in before if name not in after]
+    for name, (dtype, kinds) in before.items():
+        if name in after and after[name][0] != dtype:
+            out.append(f"column {name} type {dtype} -> {after[name][0]}")
+        lost = sorted(set(kinds) - set(after.get(name, ("", kinds))[1]))
+        out += [f"column {name} lost its {kind} constraint" for kind in lost]
+    if old.contract.materialized and old.contract.materialized != new.contract.materialized:
+        out.append(f"materialized {old.contract.materialized} -> {new.contract.materialized}")
+    return out

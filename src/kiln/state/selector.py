@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from kiln.events.bus import Level, emit
 from kiln.manifest.nodes import Manifest
 from kiln.select.errors import MethodError, unknown_choice
-from kiln.state.compare import MODIFIED_CHECKS, CompareContext, explain_changes
+from kiln.state.compare import (
+    MODIFIED_CHECKS,
+    CompareContext,
+    breaking_changes,
+    explain_changes,
+)
 from kiln.state.facts import Facts, digest, from_artifact, from_record
 from kiln.state.macros import MacroChanges, changed_macros
 from kiln.state.prior import PriorArtifacts, StateError
@@ -94,7 +99,10 @@ class StateSelector:
         if value in ("modified.vars", "modified.env_vars"):
             self._warn_without_sidecar(value)
         ctx = self.compare_context
-        return {uid for uid, record in members.items() if check(*self.facts(uid, record), ctx)}
+        found = {uid for uid, record in members.items() if check(*self.facts(uid, record), ctx)}
+        if value in ("modified", "modified.contract"):
+            self._warn_breaking_contracts(found)
+        return found
 
     def changes(self, uid: str, record: Any) -> list[str]:
         """What differs for `uid` from the prior state, in words (for `ls --explain`)."""
@@ -202,6 +210,20 @@ class StateSelector:
     @cached_property
     def _fingerprints(self) -> tuple[Fingerprints, Fingerprints]:
         return node_fingerprints(self.current.manifest, self.current.var_lookup)
+
+    def _warn_breaking_contracts(self, ids: Iterable[str]) -> None:
+        """dbt's warning for a breaking change to an enforced model contract."""
+        for uid in sorted(ids):
+            old, new = self._old.get(uid), self._new.get(uid)
+            if old is None or new is None or new.kind != "model":
+                continue
+            problems = breaking_changes(old, new)
+            if problems:
+                emit(
+                    "UnversionedBreakingChange" if not new.contract.versioned else "BreakingChange",
+                    Level.WARN,
+                    f"Breaking change to the contract of {uid}: {'; '.join(problems)}",
+                )
 
     def _warn_without_sidecar(self, value: str) -> None:
         if self.prior.sidecar is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
@@ -180,3 +181,24 @@ def test_seed_with_changed_columns_asks_for_a_full_refresh(warehouse):
     assert "--full-refresh" in (info.value.hint or "")
     load_seed(adapter, request_for(target, "", full_refresh=True), wider)
     assert warehouse.rows(target) == [(2, "b")]
+
+
+def test_tables_build_concurrently_on_separate_threads(warehouse):
+    """One connection per thread: four models at once, as `--threads 4` runs them."""
+    errors: list[BaseException] = []
+
+    def build(i: int) -> None:
+        try:
+            for _ in range(2):
+                relation = warehouse.rel(f"t{i}")
+                build_table(warehouse.adapter, request_for(relation, f"select {i} as id"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=build, args=(i,)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert [warehouse.rows(f"t{i}") for i in range(4)] == [[(i,)] for i in range(4)]
