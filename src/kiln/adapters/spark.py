@@ -352,7 +352,8 @@ class SparkAdapter(Adapter):
         if self.creds.method == "connect":
             return DatabaseError(
                 f"could not reach Spark Connect at {self.creds.connect_url()}: {reason}",
-                hint="check that the Spark Connect server is running and host/port are right",
+                hint="check that the Spark Connect server is running and host/port are right "
+                "(the client needs: pip install 'pyspark[connect]')",
             )
         return DatabaseError(
             f"could not start Spark (master {self.creds.master_url() or 'default'}): {reason}",
