@@ -649,7 +649,7 @@ class Adapter(abc.ABC):
             DatabaseError: two relations differ only by case.
         """
         ref = SchemaRef(database or self.database, schema or self.schema)
-        candidates = self.list_relations(ref)
+        candidates = self._relations_named(ref, identifier)
         exact = [r for r in candidates if r.identifier == identifier]
         if exact:
             return exact[0]
@@ -658,6 +658,14 @@ class Adapter(abc.ABC):
             names = ", ".join(r.render() for r in folded)
             raise DatabaseError(f"{identifier!r} matches several relations: {names}")
         return folded[0] if folded else None
+
+    def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
+        """Relations of a schema whose name matches case-insensitively (a superset is fine).
+
+        The default lists the whole schema; adapters narrow the query, because listing a
+        schema of thousands of relations for every node made runs quadratic.
+        """
+        return self.list_relations(schema)
 
     # -- schemas -------------------------------------------------------------------------------
 

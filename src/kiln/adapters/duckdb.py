@@ -177,6 +177,12 @@ class DuckDBAdapter(Adapter):
 
     def list_relations(self, schema: SchemaRef) -> list[Relation]:
         """Tables and views of one schema, from information_schema."""
+        return self._relations_where(schema, None)
+
+    def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
+        return self._relations_where(schema, identifier)
+
+    def _relations_where(self, schema: SchemaRef, identifier: str | None) -> list[Relation]:
         from sqlglot import exp
 
         query = (
@@ -185,6 +191,8 @@ class DuckDBAdapter(Adapter):
             .from_(_info_table("tables"))
             .where(*self._scope(schema.database or self.database, schema.schema))
         )
+        if identifier is not None:
+            query = query.where(_lower_eq("table_name", identifier))
         table = self._run(query, fetch=True)[1]
         assert table is not None
         return [

@@ -168,6 +168,12 @@ class PostgresAdapter(Adapter):
 
     def list_relations(self, schema: SchemaRef) -> list[Relation]:
         """Tables, views and materialized views of one schema, from pg_catalog."""
+        return self._relations_where(schema, None)
+
+    def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
+        return self._relations_where(schema, identifier)
+
+    def _relations_where(self, schema: SchemaRef, identifier: str | None) -> list[Relation]:
         from sqlglot import exp
 
         if schema.database and schema.database != self.database:
@@ -182,6 +188,13 @@ class PostgresAdapter(Adapter):
             .where(exp.EQ(this=col("nspname", "n"), expression=exp.Literal.string(schema.schema)))
             .where(col("relkind", "c").isin(*[exp.Literal.string(k) for k in _RELKINDS]))
         )
+        if identifier is not None:
+            query = query.where(
+                exp.EQ(
+                    this=exp.Lower(this=col("relname", "c")),
+                    expression=exp.Lower(this=exp.Literal.string(identifier)),
+                )
+            )
         rows = self._run(query, fetch=True)[1]
         assert rows is not None
         return [
