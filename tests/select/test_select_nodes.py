@@ -93,6 +93,34 @@ def test_versioned_models_match_by_name_and_version() -> None:
     }
 
 
+def test_dotted_names_and_shared_names_select_by_fqn_rules() -> None:
+    dotted = make_model("orders.v", folder="marts")  # fqn (shop, marts, orders.v)
+    solo = make_model("solo")
+    solo.fqn = ["solo"]
+    manifest, graph = _manifest(
+        dotted, solo, make_model("x", folder="a"), make_model("x2", folder="b.c"),
+        make_seed("x"),
+    )  # fmt: skip
+
+    def fqn(selector: str) -> list[str]:
+        return short(select_nodes(manifest, graph, select=[f"fqn:{selector}"]))
+
+    assert fqn("x") == ["model:x", "seed:x"]
+    assert fqn("a.x") == fqn("shop.a.x") == ["model:x"]
+    assert fqn("marts.orders") == fqn("orders.v") == fqn("marts.orders.*") == ["model:orders.v"]
+    assert fqn("orders") == []
+    assert fqn("b.c") == fqn("b.c.x2") == fqn("shop.b.*") == ["model:x2"]
+    assert fqn("solo") == fqn("so*") == ["model:solo"]
+
+
+def test_paths_written_with_a_leading_dot_slash_are_normalized() -> None:
+    model = make_model("a", folder="staging")
+    model.original_file_path = "./models/staging/a.sql"
+    manifest, graph = _manifest(model)
+    for expression in ("path:models/staging", "path:models/staging/a.sql", "file:a.sql"):
+        assert short(select_nodes(manifest, graph, select=[expression])) == ["model:a"]
+
+
 def test_group_and_access() -> None:
     manifest, graph = _manifest(
         make_model("a", group="finance", access="public"),

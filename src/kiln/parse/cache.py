@@ -21,7 +21,7 @@ from kiln.parse.parser import FileResult, ParseInputs, ProjectParser
 
 CACHE_FILE = "kiln_partial_parse.pickle"
 FILES_CACHE_FILE = "kiln_parse_files.pickle"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,13 @@ def _env_still_matches(results: dict[str, FileResult]) -> bool:
     )
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, *, second: bool = False) -> Any:
+    """The first pickle in a cache file, or the second (the header is read on its own so
+    that a changed project never pays for unpickling the old manifest)."""
     try:
         with path.open("rb") as f:
-            return pickle.load(f)
+            first = pickle.load(f)
+            return pickle.load(f) if second else first
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
 
@@ -123,39 +126,56 @@ def parse_with_cache(
     key = _global_key(factory, files)
     signature = _stat_signature(files)
     head_path, files_path = target_dir / CACHE_FILE, target_dir / FILES_CACHE_FILE
-    head = _load(head_path) if use_cache else None
+    head = _load(head_path) if use_cache else None  # the small header only
     cached_files: dict[str, FileResult] = {}
+    cached_yaml: dict[str, Any] = {}
+    cached_tests: dict[str, Any] = {}
     if isinstance(head, dict) and head.get("format") == CACHE_FORMAT and head.get("key") == key:
         env_ok = _env_still_matches({"": FileResult([], [], {}, [], {}, head["env"])})
         if head.get("signature") == signature and env_ok:
             log.debug("partial parse: nothing changed, reusing the manifest")
-            factory.registry.packages.update(head["macros"])
-            manifest: Manifest = head["manifest"]
+            body = _load(head_path, second=True)
+            if isinstance(body, dict):
+                factory.registry.packages.update(body["macros"])
+                manifest: Manifest = body["manifest"]
+                return manifest
             return manifest
         stored = _load(files_path)
         if isinstance(stored, dict):
-            cached_files = {k: v for k, v in stored.items() if _env_still_matches({k: v})}
-    parser = ProjectParser(ParseInputs(factory, factory.quote_char, include_database, cached_files))
+            cached_files = {k: v for k, v in stored["files"].items() if _env_still_matches({k: v})}
+            cached_yaml, cached_tests = stored["yaml"], stored["tests"]
+    parser = ProjectParser(
+        ParseInputs(
+            factory, factory.quote_char, include_database, cached_files, cached_yaml, cached_tests
+        )
+    )
     manifest = parser.parse()
     if use_cache:
         results = {
             parser.file_keys[u]: r for u, r in parser.file_results.items() if u in parser.file_keys
         }
-        _save(files_path, results)
-        _save(head_path, {
-            "format": CACHE_FORMAT, "key": key, "signature": signature,
-            "env": _env_summary(results), "macros": factory.registry.packages,
-            "manifest": manifest,
-        })  # fmt: skip
+        _save(
+            files_path,
+            {"files": results, "yaml": parser.yaml_results, "tests": parser.test_results},
+        )
+        head = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "signature": signature,
+            "env": _env_summary(results),
+        }
+        _save(head_path, head, {"macros": factory.registry.packages, "manifest": manifest})
     return manifest
 
 
-def _save(path: Path, data: Any) -> None:
+def _save(path: Path, data: Any, body: Any = None) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            if body is not None:
+                pickle.dump(body, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
     except OSError as exc:  # a read-only target folder only costs speed
         log.debug("could not write the parse cache: %s", exc)

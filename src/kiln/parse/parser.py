@@ -55,6 +55,29 @@ class ParseInputs:
     quote_char: str = '"'
     include_database: bool = True
     cached_files: dict[str, FileResult] = field(default_factory=dict)
+    # parsed YAML by `path:checksum`, and built generic tests by their entry's position
+    cached_yaml: dict[str, Any] = field(default_factory=dict)
+    cached_tests: dict[str, Any] = field(default_factory=dict)
+
+
+class _CacheView(dict[str, Any]):
+    """A dict that serves hits from an old cache and records every key used into `used`."""
+
+    def __init__(self, old: dict[str, Any], used: dict[str, Any]) -> None:
+        super().__init__()
+        self._old = old
+        self._used = used
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._old or key in self._used
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._used:
+            self._used[key] = self._old[key]
+        return self._used[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._used[key] = value
 
 
 def builtin_macro_files() -> list[tuple[str, str, str]]:
@@ -87,7 +110,9 @@ class ProjectParser:
         """Parse every file and return the manifest."""
         self._load_macros()
         self._load_docs()
-        props = read_properties(self._property_files())
+        self.yaml_results: dict[str, Any] = {}
+        self.test_results: dict[str, Any] = {}
+        props = read_properties(self._property_files(), self._yaml_cache())
         self._parse_models()
         self._parse_seeds()
         self._parse_snapshots(props)
@@ -97,6 +122,11 @@ class ProjectParser:
 
         Resolver(self, props).run()
         return self.manifest
+
+    def _yaml_cache(self) -> dict[str, Any]:
+        """Cached YAML, copied into `yaml_results` so the next cache holds what is current."""
+        cache = _CacheView(self.inputs.cached_yaml, self.yaml_results)
+        return cache  # type: ignore[return-value]
 
     # ---- macros and docs ---------------------------------------------------------------
 

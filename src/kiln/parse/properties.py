@@ -47,11 +47,22 @@ class Properties:
     unit_tests: list[tuple[SourceFile, dict[str, Any]]] = field(default_factory=list)
 
 
-def read_properties(files: list[SourceFile]) -> Properties:
-    """Parse every properties file into patches, sources, exposures and test entries."""
+def read_properties(
+    files: list[SourceFile], yaml_cache: dict[str, Any] | None = None
+) -> Properties:
+    """Parse every properties file into patches, sources, exposures and test entries.
+
+    `yaml_cache` maps `path:checksum` to parsed YAML; it is read and filled, so unchanged
+    files are not parsed again (YAML parsing dominated re-parses of large projects).
+    """
     props = Properties()
+    cache = {} if yaml_cache is None else yaml_cache
     for file in files:
-        data = load_yaml_text(file.text, file.path)
+        key = f"{file.path}:{file.checksum}"
+        if key in cache:
+            data = cache[key]
+        else:
+            data = cache[key] = load_yaml_text(file.text, file.path)
         if data is None:
             continue
         if not isinstance(data, dict):

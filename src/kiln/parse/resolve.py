@@ -11,7 +11,7 @@ from kiln.jinja.environment import render_string
 from kiln.jinja.macros import BUILTIN_PACKAGE
 from kiln.manifest.graph import Graph
 from kiln.manifest.nodes import Exposure, Node, RefCall, SourceDefinition, TestMetadata
-from kiln.parse.generic_tests import GenericTestTarget, build_generic_test
+from kiln.parse.generic_tests import GenericTest, GenericTestTarget, build_generic_test
 from kiln.parse.properties import Properties, TestEntries, column_infos
 
 if TYPE_CHECKING:
@@ -244,26 +244,53 @@ class Resolver:
 
     def _build_generic_tests(self) -> None:
         for entries in self.props.tests:
-            for column, key, entry, col_tags in entries.entries:
-                self._build_one_test(entries, column, key, entry, col_tags)
+            for index, (column, key, entry, col_tags) in enumerate(entries.entries):
+                self._build_one_test(entries, column, key, entry, col_tags, index)
+
+    def _generic_test(
+        self,
+        entries: TestEntries,
+        column: str | None,
+        key: str,
+        entry: Any,
+        col_tags: list[str],
+        index: int,
+    ) -> GenericTest:
+        """Build a test's data, reusing the cached one while its YAML file is unchanged."""
+        file = entries.file
+        cache_key = (
+            f"{file.path}:{file.checksum}:{entries.resource_key}:{entries.source_name}:"
+            f"{entries.name}:{index}"
+        )
+        cached = self.p.inputs.cached_tests.get(cache_key)
+        if cached is None:
+            target = GenericTestTarget(
+                entries.resource_key, entries.name, entries.source_name, entries.version
+            )
+            cached = build_generic_test(
+                entry,
+                key=key,
+                target=target,
+                column_name=column,
+                package_name=self.package,
+                fqn_path=file.folder_parts,
+                column_tags=col_tags,
+                location=Location(file.path),
+            )
+        self.p.test_results[cache_key] = cached
+        return cached  # type: ignore[no-any-return]
 
     def _build_one_test(
-        self, entries: TestEntries, column: str | None, key: str, entry: Any, col_tags: list[str]
+        self,
+        entries: TestEntries,
+        column: str | None,
+        key: str,
+        entry: Any,
+        col_tags: list[str],
+        index: int,
     ) -> None:
         file = entries.file
-        target = GenericTestTarget(
-            entries.resource_key, entries.name, entries.source_name, entries.version
-        )
-        test = build_generic_test(
-            entry,
-            key=key,
-            target=target,
-            column_name=column,
-            package_name=self.package,
-            fqn_path=file.folder_parts,
-            column_tags=col_tags,
-            location=Location(file.path),
-        )
+        test = self._generic_test(entries, column, key, entry, col_tags, index)
         node = Node(
             unique_id=test.unique_id,
             resource_type="test",

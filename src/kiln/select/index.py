@@ -271,11 +271,15 @@ class NodeIndex:
     @cached_property
     def files(self) -> Table:
         """Ids by the file that defines them (`original_file_path`)."""
-        table: defaultdict[str, list[str]] = defaultdict(list)
+        table: defaultdict[Any, list[str]] = defaultdict(list)
         for uid, rec in self.members.items():
-            table[str(rec.original_file_path)].append(uid)
-        # `./models/a.sql` -> `models/a.sql`, once per distinct file
-        return _merged((path.removeprefix("./"), ids) for path, ids in table.items())
+            table[rec.original_file_path].append(uid)
+        # `./models/a.sql` -> `models/a.sql`, once per distinct file, and only if needed
+        odd = [path for path in table if path.__class__ is not str or path.startswith("./")]
+        for path in odd:
+            ids = table.pop(path)
+            table[str(path).removeprefix("./")] += ids
+        return dict(table)
 
     @cached_property
     def file_folders(self) -> dict[str, list[str]]:
