@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import pytest
+
 from conftest import DEFAULT_PROJECT_YML, Project, default_profiles_yml
 
 # Environment that would point kiln at another profile or target folder.
