@@ -53,7 +53,7 @@ def test_literal_calls_are_read_without_the_ast() -> None:
     [
         "{{ ref(var('x')) }}",  # not literal
         "{% set x = 1 %}{{ ref('a') }}",  # a statement the scanner does not model
-        "{{ config(post_hook=\"update {{ this }} set a = 1\") }}",  # nested tag in a string
+        '{{ config(post_hook="update {{ this }} set a = 1") }}',  # nested tag in a string
         "{% if x %}select 1",  # unbalanced block: the Jinja parser reports it
         "{{ foo( }}",  # syntax error
         "{{ exceptions.raise_compiler_error('no') }}",  # must render at parse time
