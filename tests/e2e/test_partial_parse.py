@@ -210,3 +210,36 @@ def test_deleted_and_added_model_files_are_reflected_on_the_next_parse(project):
         "model.e2e.d",
         "model.e2e.e",
     ]
+
+
+PATCHED = "partial parse: patched 1 edited file(s) into the manifest"
+
+
+def test_a_body_only_edit_is_patched_into_the_cached_manifest(project, cache_log):
+    proj = project({**FILES, "models/e.sql": "select * from {{ ref('b') }}"})
+    assert proj.run("parse").exit_code == 0
+
+    proj.write({"models/e.sql": "-- a comment\nselect *, 1 as one from {{ ref('b') }}"})
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert PATCHED in cache_log.text
+    node = proj.manifest()["nodes"]["model.e2e.e"]
+    assert node["raw_code"].startswith("-- a comment")
+    assert node["depends_on"]["nodes"] == ["model.e2e.b"]
+    assert proj.run("run", "-s", "+e").exit_code == 0
+    assert proj.query("select one from main.e") == [(1,)]
+
+
+def test_an_edit_that_changes_refs_or_config_is_reparsed(project, cache_log):
+    proj = project({**FILES, "models/e.sql": "select * from {{ ref('b') }}"})
+    assert proj.run("parse").exit_code == 0
+
+    proj.write({"models/e.sql": "{{ config(materialized='table') }}select * from {{ ref('a') }}"})
+    result = proj.run("parse")
+
+    assert result.exit_code == 0, result
+    assert PATCHED not in cache_log.text
+    node = proj.manifest()["nodes"]["model.e2e.e"]
+    assert node["depends_on"]["nodes"] == ["model.e2e.a"]
+    assert node["config"]["materialized"] == "table"

@@ -17,11 +17,12 @@ from typing import Any
 from kiln import __version__
 from kiln.jinja.context import ContextFactory
 from kiln.manifest.nodes import Manifest
+from kiln.parse.files import checksum_text
 from kiln.parse.parser import FileResult, ParseInputs, ProjectParser
 
 CACHE_FILE = "kiln_partial_parse.pickle"
 FILES_CACHE_FILE = "kiln_parse_files.pickle"
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 _MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,6 @@ def _project_files(factory: ContextFactory) -> list[Path]:
             dirnames.sort()
             files.extend(Path(dirpath) / n for n in sorted(filenames))
     return files
-
-
-def _stat_signature(files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        st = path.stat()
-        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def _global_key(factory: ContextFactory, files: list[Path]) -> str:
@@ -114,41 +107,50 @@ def _env_summary(results: dict[str, FileResult]) -> dict[str, Any]:
     return {n: v for r in results.values() for n, v in r.env_vars_used.items()}
 
 
+def _file_stats(files: list[Path]) -> dict[str, tuple[int, int]]:
+    stats = {}
+    for path in files:
+        st = path.stat()
+        stats[str(path)] = (st.st_size, st.st_mtime_ns)
+    return stats
+
+
+def _signature(stats: dict[str, tuple[int, int]]) -> str:
+    digest = hashlib.sha256()
+    for path, (size, mtime) in stats.items():
+        digest.update(f"{path}\0{size}\0{mtime}\n".encode())
+    return digest.hexdigest()
+
+
 def parse_with_cache(
     factory: ContextFactory, target_dir: Path, *, use_cache: bool, include_database: bool
 ) -> Manifest:
     """Parse the project, reusing what the cache in `target_dir` still holds.
 
-    Two files: the manifest (with the macro registry) for the common "nothing changed"
-    case, and the per-file results, read only when some file did change.
+    Three levels: nothing changed (unpickle the manifest); only the bodies of some SQL
+    files changed without changing what they ref or configure (patch those nodes); anything
+    else (re-parse, reusing per-file results, YAML and generic tests by checksum).
     """
     files = _project_files(factory)
     key = _global_key(factory, files)
-    signature = _stat_signature(files)
+    stats = _file_stats(files)
+    signature = _signature(stats)
     head_path, files_path = target_dir / CACHE_FILE, target_dir / FILES_CACHE_FILE
     head = _load(head_path) if use_cache else None  # the small header only
-    cached_files: dict[str, FileResult] = {}
-    cached_yaml: dict[str, Any] = {}
-    cached_tests: dict[str, Any] = {}
+    inputs = ParseInputs(factory, factory.quote_char, include_database)
     if isinstance(head, dict) and head.get("format") == CACHE_FORMAT and head.get("key") == key:
         env_ok = _env_still_matches({"": FileResult([], [], {}, [], {}, head["env"])})
-        if head.get("signature") == signature and env_ok:
-            log.debug("partial parse: nothing changed, reusing the manifest")
-            body = _load(head_path, second=True)
-            if isinstance(body, dict):
-                factory.registry.packages.update(body["macros"])
-                manifest: Manifest = body["manifest"]
-                return manifest
-            return manifest
+        if env_ok:
+            reused = _reuse(factory, head, head_path, stats, signature, inputs)
+            if reused is not None:
+                return reused
         stored = _load(files_path)
         if isinstance(stored, dict):
-            cached_files = {k: v for k, v in stored["files"].items() if _env_still_matches({k: v})}
-            cached_yaml, cached_tests = stored["yaml"], stored["tests"]
-    parser = ProjectParser(
-        ParseInputs(
-            factory, factory.quote_char, include_database, cached_files, cached_yaml, cached_tests
-        )
-    )
+            inputs.cached_files = {
+                k: v for k, v in stored["files"].items() if _env_still_matches({k: v})
+            }
+            inputs.cached_yaml, inputs.cached_tests = stored["yaml"], stored["tests"]
+    parser = ProjectParser(inputs)
     manifest = parser.parse()
     if use_cache:
         results = {
@@ -158,14 +160,100 @@ def parse_with_cache(
             files_path,
             {"files": results, "yaml": parser.yaml_results, "tests": parser.test_results},
         )
-        head = {
-            "format": CACHE_FORMAT,
-            "key": key,
-            "signature": signature,
-            "env": _env_summary(results),
-        }
-        _save(head_path, head, {"macros": factory.registry.packages, "manifest": manifest})
+        by_uid = {u: r for u, r in parser.file_results.items() if u in parser.file_keys}
+        _save_head(
+            head_path, key, stats, signature, _env_summary(results), factory, manifest, by_uid
+        )
     return manifest
+
+
+def _save_head(
+    path: Path,
+    key: str,
+    stats: dict[str, tuple[int, int]],
+    signature: str,
+    env: dict[str, Any],
+    factory: ContextFactory,
+    manifest: Manifest,
+    by_uid: dict[str, FileResult],
+) -> None:
+    head = {"format": CACHE_FORMAT, "key": key, "signature": signature, "stats": stats, "env": env}
+    body = {"macros": factory.registry.packages, "manifest": manifest, "results": by_uid}
+    _save(path, head, body)
+
+
+def _reuse(
+    factory: ContextFactory,
+    head: dict[str, Any],
+    head_path: Path,
+    stats: dict[str, tuple[int, int]],
+    signature: str,
+    inputs: ParseInputs,
+) -> Manifest | None:
+    """The cached manifest, as is or with edited SQL bodies patched in; None to re-parse."""
+    changed = [p for p, st in stats.items() if head["stats"].get(p) != st]
+    if set(head["stats"]) != set(stats) or not all(p.endswith(".sql") for p in changed):
+        return None
+    body = _load(head_path, second=True)
+    if not isinstance(body, dict):
+        return None
+    factory.registry.packages.update(body["macros"])
+    manifest: Manifest = body["manifest"]
+    if not changed:
+        log.debug("partial parse: nothing changed, reusing the manifest")
+        return manifest
+    if not _patch_bodies(factory, manifest, body["results"], changed, inputs):
+        return None
+    log.debug("partial parse: patched %d edited file(s) into the manifest", len(changed))
+    _save_head(
+        head_path, head["key"], stats, signature, head["env"], factory, manifest, body["results"]
+    )
+    return manifest
+
+
+def _patch_bodies(
+    factory: ContextFactory,
+    manifest: Manifest,
+    results: dict[str, FileResult],
+    changed: list[str],
+    inputs: ParseInputs,
+) -> bool:
+    """Update the raw code of edited model/analysis/singular-test files in place.
+
+    Only when what the file refs, sources, configures and calls is unchanged; anything
+    else (a new ref, a config change) needs the full resolution of a re-parse.
+    """
+    root = factory.project.root
+    by_path = {
+        n.original_file_path: n
+        for n in manifest.nodes.values()
+        if n.resource_type in ("model", "analysis", "test") and n.test_metadata is None
+    }
+    parser = ProjectParser(inputs)
+    for full in changed:
+        rel = Path(full).relative_to(root).as_posix()
+        node = by_path.get(rel)
+        old = results.get(node.unique_id) if node is not None else None
+        if node is None or old is None:
+            return False
+        text = Path(full).read_text(encoding="utf-8")
+        new = parser.extract_text(node, rel, text)
+        if _shape(new) != _shape(old):
+            return False
+        node.raw_code, node.checksum = text, checksum_text(text)
+        results[node.unique_id] = new
+    return True
+
+
+def _shape(result: FileResult) -> tuple[Any, ...]:
+    return (
+        result.refs,
+        result.sources,
+        result.configs,
+        result.macro_ids,
+        result.vars_used,
+        result.env_vars_used,
+    )
 
 
 def _save(path: Path, data: Any, body: Any = None) -> None:

@@ -301,6 +301,10 @@ class ProjectParser:
         self.file_results[node.unique_id] = cached
         self.file_keys[node.unique_id] = key
 
+    def extract_text(self, node: Node, path: str, text: str) -> FileResult:
+        """What one node's text refs, sources, configures and calls (no cache)."""
+        return self._extract_uncached(node, path, text)
+
     def _extract_uncached(self, node: Node, path: str, text: str) -> FileResult:
         if "{" not in text:
             return FileResult([], [], {}, [])
