@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from conftest import DEFAULT_PROJECT_YML, Project, default_profiles_yml
+from kiln_project import DEFAULT_PROJECT_YML, Project, default_profiles_yml
 
 # Environment that would point kiln at another profile or target folder.
 REDIRECTING_ENV = ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")

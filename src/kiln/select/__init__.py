@@ -161,10 +161,9 @@ def resolve_selection(
     evaluator = Evaluator(ctx)
     chosen = evaluator.pick(expression).direct
     unmatched = tuple(source_text(item) for item in items if not evaluator.pick(item).direct)
-    ids = _of_types(chosen, types, ctx.index)
+    ids = ctx.index.of_types(chosen, types)
     if not command_types(command).include_empty:
-        # dbt skips a model whose file is empty (`node.empty`) everywhere but in `ls`
-        ids -= ctx.index.empty_models
+        ids -= ctx.index.empty_models_among(ids)
     return SelectionResult(ids, expression, used, unmatched)
 
 
@@ -215,9 +214,3 @@ def _items(node: Node) -> list[Node]:
     if isinstance(node, Union):
         return [item for part in node.items for item in _items(part)]
     return [node]
-
-
-def _of_types(ids: frozenset[str], types: frozenset[str], index: NodeIndex) -> frozenset[str]:
-    """The ids of the given resource types, by whole sets rather than id by id."""
-    unwanted = [found for kind, found in index.resource_types.items() if kind not in types]
-    return ids.difference(*unwanted) if unwanted else ids

@@ -92,11 +92,8 @@ class Evaluator:
             ids = method(self.ctx, criterion.value, criterion.args)
         except MethodError as exc:
             raise _error(criterion, exc.message) from None
-        grown = apply_operators(self.ctx.graph, criterion, ids)
-        if grown is ids:
-            return ids  # a method returns members only
-        # the graph also holds records that are not members (disabled nodes)
-        return grown & self.ctx.index.member_ids
+        # tables and the graph also hold records that are not members (disabled nodes)
+        return self.ctx.index.members_of(apply_operators(self.ctx.graph, criterion, ids))
 
     def _pick_reference(self, criterion: Criterion) -> Picked:
         name, library = criterion.value, self.ctx.selectors
@@ -115,7 +112,7 @@ class Evaluator:
         if plain and not criterion.childrens_parents:
             return picked
         grown = apply_operators(self.ctx.graph, criterion, set(picked.direct))
-        return expand(grown & self.ctx.index.member_ids, self._mode(criterion), self.ctx)
+        return expand(self.ctx.index.members_of(grown), self._mode(criterion), self.ctx)
 
 
 def _error(criterion: Criterion, message: str, *, whole: bool = False) -> SelectionError:

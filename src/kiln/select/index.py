@@ -16,7 +16,8 @@ are read from the manifest when it grows those collections.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -35,6 +36,16 @@ EXTRA_COLLECTIONS = {
 
 Record = Node | SourceDefinition | Exposure | Any
 Table = dict[str, list[str]]
+
+
+# resource types kept in a collection of their own -> its Manifest attribute
+_OWN_COLLECTIONS = {"source": "sources", "exposure": "exposures", **EXTRA_COLLECTIONS}
+_TEST_TYPES = ("test", "unit_test")
+
+
+def _enabled(record: Record) -> bool:
+    config = getattr(record, "config", None)
+    return not isinstance(config, dict) or config.get("enabled", True) is not False
 
 
 def _disabled(collection: dict[str, Any]) -> list[str]:
@@ -78,6 +89,10 @@ class FqnFolder:
     def joined(self, ids: list[str], leaves: list[str]) -> FqnFolder:
         """This folder with more members."""
         return FqnFolder(self.ids + ids, self.leaves + leaves)
+
+    def with_leaf(self, leaf: str) -> list[str]:
+        """The ids in this folder whose fqn ends in `leaf`."""
+        return [uid for uid, name in zip(self.ids, self.leaves, strict=True) if name == leaf]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +163,15 @@ def config_value(config: Any, keys: Sequence[str]) -> Any:
 
 
 class NodeIndex:
-    """Lazily built lookup tables over one manifest's enabled, selectable records."""
+    """Lazily built lookup tables over one manifest's selectable records.
+
+    The tables cover every record, enabled or not: a method's matches become part of a
+    selection through `members_of`, which keeps the enabled ones. That check, like the
+    resource-type and test checks, looks ids up one by one while they are few, and uses
+    a table over the whole project once they are many (or the table exists): a pass
+    over the records in storage order costs about a third of what looking the same
+    records up by id does, so a small selection never pays for a whole-project table.
+    """
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
@@ -158,6 +181,33 @@ class NodeIndex:
     def _collections(self) -> list[dict[str, Any]]:
         manifest = self.manifest
         return [manifest.nodes, manifest.sources, manifest.exposures, *_extras(manifest)]
+
+    def _items(self, *, sources: bool = True) -> Iterator[tuple[str, Record]]:
+        """Every record, enabled or not, by id (in storage order)."""
+        skip = None if sources else self.manifest.sources
+        collections = [c for c in self._collections() if c is not skip]
+        return chain.from_iterable(collection.items() for collection in collections)
+
+    @cached_property
+    def _others(self) -> dict[str, Record]:
+        """The records kept outside `manifest.nodes` (sources, exposures, ...), by id."""
+        found: dict[str, Record] = {}
+        for collection in self._collections()[1:]:
+            found.update(collection)
+        return found
+
+    @cached_property
+    def size(self) -> int:
+        """How many records the manifest holds, enabled or not."""
+        return sum(len(collection) for collection in self._collections())
+
+    def record(self, uid: str) -> Record | None:
+        """The record with this id, enabled or not."""
+        return self.manifest.nodes.get(uid) or self._others.get(uid)
+
+    def _few(self, ids: Collection[str], table: str) -> bool:
+        """Whether to look `ids` up one by one rather than use the whole-project `table`."""
+        return table not in self.__dict__ and len(ids) * 4 < self.size
 
     @cached_property
     def members(self) -> dict[str, Record]:
@@ -177,6 +227,17 @@ class NodeIndex:
         """The ids of `members`."""
         return frozenset(self.members)
 
+    def members_of(self, ids: set[str]) -> set[str]:
+        """The ids that name an enabled record."""
+        if not self._few(ids, "member_ids"):
+            return ids & self.member_ids
+        nodes, others = self.manifest.nodes, self._others
+        return {
+            uid
+            for uid in ids
+            if (rec := nodes.get(uid) or others.get(uid)) is not None and _enabled(rec)
+        }
+
     @cached_property
     def resource_types(self) -> dict[str, frozenset[str]]:
         """Unique ids by resource type."""
@@ -191,33 +252,68 @@ class NodeIndex:
             return self.resource_types.get(resource_types[0], frozenset())
         return frozenset().union(*(self.resource_types.get(t, ()) for t in resource_types))
 
+    def of_types(self, ids: AbstractSet[str], resource_types: Collection[str]) -> frozenset[str]:
+        """The members among `ids` (all members) whose resource type is in `resource_types`."""
+        if not self._few(ids, "resource_types"):
+            kinds = self.resource_types.items()
+            unwanted = [found for kind, found in kinds if kind not in resource_types]
+            return frozenset(ids).difference(*unwanted)
+        nodes, others = self.manifest.nodes, self._others
+        return frozenset(
+            uid for uid in ids if (nodes.get(uid) or others[uid]).resource_type in resource_types
+        )
+
     def records(self, *resource_types: str) -> dict[str, Record]:
-        """The members of the given resource types, by id."""
-        members = self.members
-        return {uid: members[uid] for uid in self.of_type(*resource_types)}
+        """The members of the given resource types, by id.
+
+        Types kept in a collection of their own (sources, exposures, metrics, ...) are
+        read from it; the others need the whole-project `resource_types` table.
+        """
+        attributes = [_OWN_COLLECTIONS.get(kind) for kind in resource_types]
+        if None in attributes or "resource_types" in self.__dict__:
+            members = self.members
+            return {uid: members[uid] for uid in self.of_type(*resource_types)}
+        found: dict[str, Record] = {}
+        for attribute in attributes:
+            collection = getattr(self.manifest, str(attribute), None)
+            if isinstance(collection, dict):
+                found.update((uid, rec) for uid, rec in collection.items() if _enabled(rec))
+        return found
 
     @cached_property
     def test_ids(self) -> frozenset[str]:
         """Tests and unit tests: what indirect selection may add."""
-        return self.of_type("test", "unit_test")
+        return self.of_type(*_TEST_TYPES)
+
+    def tests_among(self, ids: set[str]) -> set[str]:
+        """The enabled tests and unit tests among `ids`."""
+        if not self._few(ids, "resource_types"):
+            return ids & self.test_ids
+        nodes, others = self.manifest.nodes, self._others
+        return {
+            uid
+            for uid in ids
+            if (rec := nodes.get(uid) or others.get(uid)) is not None
+            and rec.resource_type in _TEST_TYPES
+            and _enabled(rec)
+        }
 
     def test_parents(self, uid: str) -> frozenset[str]:
         """The nodes test `uid` depends on."""
         found = self._parents.get(uid)
         if found is None:
-            record = self.members[uid]
+            record = self.record(uid)
             found = self._parents[uid] = frozenset(getattr(record, "depends_on_nodes", ()))
         return found
 
     @cached_property
     def fqn_ids(self) -> frozenset[str]:
         """Every member `fqn:` may select: all but sources."""
-        return self.member_ids - self.of_type("source")
+        return self.member_ids.difference(self.manifest.sources)
 
     @cached_property
     def fqn_table(self) -> FqnTable:
-        """The fqns of every member in `fqn_ids`, grouped by folder and by leaf."""
-        members, sources = self.members, self.of_type("source")
+        """The fqns of every record but sources, grouped by folder and by leaf."""
         by_folder: defaultdict[tuple[str, ...], tuple[list[str], list[str]]] = defaultdict(
             lambda: ([], [])
         )
@@ -226,9 +322,7 @@ class NodeIndex:
         irregular: dict[str, Sequence[str]] = {}
         versioned: list[str] = []
         # one pass over (typically) every node of the project: keep the body lean
-        for uid, rec in members.items():
-            if uid in sources:
-                continue
+        for uid, rec in self._items(sources=False):
             fqn = rec.fqn or ("",)
             leaf = fqn[-1]
             if getattr(rec, "version", None) is not None and rec.resource_type == "model":
@@ -249,7 +343,7 @@ class NodeIndex:
     def tags(self) -> Table:
         """Ids by tag."""
         table: defaultdict[str, list[str]] = defaultdict(list)
-        for uid, rec in self.members.items():
+        for uid, rec in self._items():
             # `Node.tags` copies `config["tags"]` on every access: read the config
             tags = rec.config.get("tags") if rec.__class__ is Node else getattr(rec, "tags", None)
             if not tags:
@@ -264,7 +358,7 @@ class NodeIndex:
     def packages(self) -> Table:
         """Ids by package name."""
         table: defaultdict[str, list[str]] = defaultdict(list)
-        for uid, rec in self.members.items():
+        for uid, rec in self._items():
             table[rec.package_name].append(uid)
         return dict(table)
 
@@ -272,7 +366,7 @@ class NodeIndex:
     def files(self) -> Table:
         """Ids by the file that defines them (`original_file_path`)."""
         table: defaultdict[Any, list[str]] = defaultdict(list)
-        for uid, rec in self.members.items():
+        for uid, rec in self._items():
             table[rec.original_file_path].append(uid)
         # `./models/a.sql` -> `models/a.sql`, once per distinct file, and only if needed
         odd = [path for path in table if path.__class__ is not str or path.startswith("./")]
@@ -296,7 +390,7 @@ class NodeIndex:
     def patches(self) -> Table:
         """Ids by the YAML file that patched them (a model described in `_marts.yml`)."""
         table: defaultdict[str, list[str]] = defaultdict(list)
-        for uid, rec in self.members.items():
+        for uid, rec in self._items():
             patch = getattr(rec, "patch_path", None)
             if patch:
                 table[patch].append(uid)
@@ -325,13 +419,11 @@ class NodeIndex:
         text: defaultdict[str, list[str]] = defaultdict(list)
         scalars: defaultdict[tuple[type, Hashable], list[str]] = defaultdict(list)
         top = keys[0] if len(keys) == 1 else None
-        members, manifest = self.members, self.manifest
+        manifest = self.manifest
         records: Iterable[tuple[str, Record]] = chain(
             manifest.nodes.items(), manifest.sources.items()
         )
         for uid, rec in records:
-            if uid not in members:
-                continue
             config = rec.config
             if top is not None and isinstance(config, dict):
                 value = config.get(top, _MISSING)  # the usual case, without a call
@@ -350,34 +442,38 @@ class NodeIndex:
     @cached_property
     def test_kinds(self) -> dict[str, frozenset[str]]:
         """Test ids by kind: `generic` (from a test block), `singular` (a .sql file), `unit`."""
-        members = self.members
-        tests = self.of_type("test")
-        generic = {uid for uid in tests if getattr(members[uid], "test_metadata", None) is not None}
-        return {
-            "generic": frozenset(generic),
-            "singular": tests - generic,
-            "unit": self.of_type("unit_test"),
-        }
+        kinds: dict[str, list[str]] = {"generic": [], "singular": [], "unit": []}
+        for uid, rec in self._items(sources=False):
+            if rec.resource_type == "test":
+                generic = getattr(rec, "test_metadata", None) is not None
+                kinds["generic" if generic else "singular"].append(uid)
+            elif rec.resource_type == "unit_test":
+                kinds["unit"].append(uid)
+        return {kind: frozenset(ids) for kind, ids in kinds.items()}
 
     @cached_property
     def test_names(self) -> Table:
         """Test ids by the generic test they were made from (`""` for singular tests)."""
-        members = self.members
         table: defaultdict[str, list[str]] = defaultdict(list)
-        for uid in self.of_type("test"):
-            metadata = getattr(members[uid], "test_metadata", None)
-            table["" if metadata is None else str(metadata.name)].append(uid)
+        for uid, rec in self.manifest.nodes.items():
+            if rec.resource_type == "test":
+                metadata = rec.test_metadata
+                table["" if metadata is None else str(metadata.name)].append(uid)
         return dict(table)
 
-    @cached_property
-    def empty_models(self) -> frozenset[str]:
-        """Models whose file holds only whitespace (dbt skips them everywhere but `ls`)."""
-        members = self.members
-        return frozenset(
+    def empty_models_among(self, ids: AbstractSet[str]) -> set[str]:
+        """The models among `ids` whose file holds only whitespace.
+
+        dbt skips such a model (`node.empty`) everywhere but in `ls`.
+        """
+        nodes = self.manifest.nodes
+        return {
             uid
-            for uid in self.of_type("model")
-            if not (code := str(getattr(members[uid], "raw_code", "x"))) or code.isspace()
-        )
+            for uid in ids
+            if (rec := nodes.get(uid)) is not None
+            and rec.resource_type == "model"
+            and (not (code := str(getattr(rec, "raw_code", "x"))) or code.isspace())
+        }
 
 
 def _flat_folders(

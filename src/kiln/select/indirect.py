@@ -47,8 +47,8 @@ def expand(
     """
     if closed or mode is IndirectSelection.EMPTY:
         return Picked(frozenset(selected))
-    tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
-    candidates = tests.intersection(neighbours(ctx.graph.children, selected))
+    parents_of = ctx.index.test_parents
+    candidates = ctx.index.tests_among(set(neighbours(ctx.graph.children, selected)))
     if mode is IndirectSelection.EAGER:
         return Picked(frozenset(selected).union(candidates))
     direct, indirect = set(selected), set()
@@ -64,7 +64,7 @@ def expand(
 
 def _buildable_scope(selected: set[str], ctx: SelectionContext) -> set[str]:
     # sources are always "built", so a test on a source never waits for one
-    return selected | ancestors(ctx.graph, selected) | ctx.index.of_type("source")
+    return selected | ancestors(ctx.graph, selected) | ctx.index.records("source").keys()
 
 
 def incorporate(
@@ -84,6 +84,6 @@ def incorporate(
     scope: set[str] = set(direct)
     if mode is IndirectSelection.BUILDABLE:
         scope |= ancestors(ctx.graph, direct)
-    tests, parents_of = ctx.index.test_ids, ctx.index.test_parents
-    promoted = {uid for uid in indirect - direct if uid in tests and parents_of(uid) <= scope}
-    return direct | promoted
+    parents_of = ctx.index.test_parents
+    held = ctx.index.tests_among(set(indirect - direct))
+    return direct | {uid for uid in held if parents_of(uid) <= scope}

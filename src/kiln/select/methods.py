@@ -72,7 +72,7 @@ def select_fqn(ctx: SelectionContext, value: str, args: tuple[str, ...]) -> set[
     else:
         parts = tuple(value.split("."))
         matches = _plain_fqn_matcher(value, parts)
-        found = _fqn_plain(table, value, parts, matches, index.members)
+        found = _fqn_plain(table, value, parts)
     for uid, fqn in table.irregular.items():
         if uid in table.versioned:
             if fqn_matches(fqn, value, versioned=True):
@@ -92,13 +92,7 @@ def _plain_fqn_matcher(value: str, parts: tuple[str, ...]) -> FqnMatcher:
     return matches
 
 
-def _fqn_plain(
-    table: FqnTable,
-    value: str,
-    parts: tuple[str, ...],
-    matches: FqnMatcher,
-    members: dict[str, Record],
-) -> set[str]:
+def _fqn_plain(table: FqnTable, value: str, parts: tuple[str, ...]) -> set[str]:
     """The regular members a wildcard-free selector names.
 
     A regular fqn is `folder + (leaf,)`: the selector names the leaf, or a prefix of
@@ -106,16 +100,13 @@ def _fqn_plain(
     the whole folder, or that ends at the leaf, which selects the members with that
     leaf in that folder.
     """
-    size = len(parts)
+    size, head, leaf = len(parts), parts[:-1], parts[-1]
     found = set(table.with_leaf(value))
     for folder, group in table.folders.items():
         if folder[:size] == parts or folder[1 : size + 1] == parts:
             found.update(group.ids)
-    if size > 1:
-        for uid in table.with_leaf(parts[-1]):
-            fqn = members[uid].fqn
-            if matches(fqn, flatten_fqn(fqn)):
-                found.add(uid)
+        elif size > 1 and head in (folder, folder[1:]):
+            found.update(group.with_leaf(leaf))
     return found
 
 
@@ -414,7 +405,7 @@ def _prior(method: str) -> MethodFn:
                 f"'{method}:' compares with a previous invocation: pass --state <dir> "
                 "(the target/ folder of that run)"
             )
-        return set(ctx.state.select(method, value, ctx)) & ctx.index.member_ids
+        return ctx.index.members_of(set(ctx.state.select(method, value, ctx)))
 
     select.__name__ = f"select_{method}"
     select.__doc__ = f"`{method}:`: delegated to the prior-state hook `ctx.state`."
