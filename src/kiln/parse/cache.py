@@ -141,7 +141,7 @@ def parse_with_cache(
     if isinstance(head, dict) and head.get("format") == CACHE_FORMAT and head.get("key") == key:
         env_ok = _env_still_matches({"": FileResult([], [], {}, [], {}, head["env"])})
         if env_ok:
-            reused = _reuse(factory, head, head_path, stats, signature, inputs)
+            reused = _reuse(factory, head, head_path, stats, inputs)
             if reused is not None:
                 return reused
         stored = _load(files_path)
@@ -187,7 +187,6 @@ def _reuse(
     head: dict[str, Any],
     head_path: Path,
     stats: dict[str, tuple[int, int]],
-    signature: str,
     inputs: ParseInputs,
 ) -> Manifest | None:
     """The cached manifest, as is or with edited SQL bodies patched in; None to re-parse."""
@@ -204,10 +203,9 @@ def _reuse(
         return manifest
     if not _patch_bodies(factory, manifest, body["results"], changed, inputs):
         return None
+    # Not saved: patching again next time costs less than rewriting the cache, and the
+    # cached manifest stays the base that every later edit is compared against.
     log.debug("partial parse: patched %d edited file(s) into the manifest", len(changed))
-    _save_head(
-        head_path, head["key"], stats, signature, head["env"], factory, manifest, body["results"]
-    )
     return manifest
 
 
