@@ -267,3 +267,5 @@ def test_a_selection_builds_only_the_tables_it_needs() -> None:
     built = set(vars(index))
     assert "fqn_table" in built
     assert not built & {"tags", "files", "file_folders", "patches", "packages", "test_names"}
+    # a few ids are checked one by one, without a table over the whole project
+    assert not built & {"members", "member_ids", "resource_types"}

@@ -49,6 +49,17 @@ def test_disabled_and_unknown_records_are_never_selected() -> None:
     assert select_nodes(manifest, graph, select=["a+"]) == ids("model:a")
 
 
+def test_graph_operators_start_from_enabled_nodes_and_walk_through_disabled_ones() -> None:
+    manifest, graph = _manifest(
+        make_model("a"),
+        make_model("b", config={"enabled": False}, depends_on=["model.shop.a"]),
+        make_model("c", depends_on=["model.shop.b"]),
+        make_test("t", depends_on=["model.shop.b"]),
+    )
+    assert select_nodes(manifest, graph, select=["b+", "@b", "+b"]) == set()
+    assert select_nodes(manifest, graph, select=["a+"]) == ids("model:a", "model:c", "test:t")
+
+
 def test_empty_models_are_listed_but_not_run() -> None:
     manifest, graph = _manifest(make_model("a"), make_model("empty", raw_code="  \n"))
     assert select_nodes(manifest, graph, command="ls") == ids("model:a", "model:empty")

@@ -163,6 +163,7 @@ def resolve_selection(
     unmatched = tuple(source_text(item) for item in items if not evaluator.pick(item).direct)
     ids = ctx.index.of_types(chosen, types)
     if not command_types(command).include_empty:
+        # dbt skips a model whose file is empty (`node.empty`) everywhere but in `ls`
         ids -= ctx.index.empty_models_among(ids)
     return SelectionResult(ids, expression, used, unmatched)
 

@@ -92,8 +92,12 @@ class Evaluator:
             ids = method(self.ctx, criterion.value, criterion.args)
         except MethodError as exc:
             raise _error(criterion, exc.message) from None
-        # tables and the graph also hold records that are not members (disabled nodes)
-        return self.ctx.index.members_of(apply_operators(self.ctx.graph, criterion, ids))
+        # tables and the graph also hold records that are not members (disabled nodes):
+        # operators grow from members only, and may walk through others without keeping them
+        index = self.ctx.index
+        matched = index.members_of(ids)
+        grown = apply_operators(self.ctx.graph, criterion, matched)
+        return matched if grown is matched else index.members_of(grown)
 
     def _pick_reference(self, criterion: Criterion) -> Picked:
         name, library = criterion.value, self.ctx.selectors

@@ -48,7 +48,8 @@ def expand(
     if closed or mode is IndirectSelection.EMPTY:
         return Picked(frozenset(selected))
     parents_of = ctx.index.test_parents
-    candidates = ctx.index.tests_among(set(neighbours(ctx.graph.children, selected)))
+    # a test selected already stays selected whatever its parents: look at the others
+    candidates = ctx.index.tests_among(set(neighbours(ctx.graph.children, selected)) - selected)
     if mode is IndirectSelection.EAGER:
         return Picked(frozenset(selected).union(candidates))
     direct, indirect = set(selected), set()

@@ -2,9 +2,11 @@
 
 Every method has the signature `(ctx, value, args) -> set[unique_id]`: `value` is the
 text after the colon, `args` the dotted arguments after the method name
-(`config.materialized:table` -> `("materialized",)`). A method returns the members of
-the manifest it matches; graph operators and indirect test selection are applied by
-the evaluator. A new method is one function plus one entry in `METHODS`.
+(`config.materialized:table` -> `("materialized",)`). A method returns the ids of the
+records it matches, reading the lookup tables of `ctx.index`, which also hold disabled
+records: the evaluator keeps the enabled ones (`NodeIndex.members_of`), then applies
+graph operators and indirect test selection. A new method is one function plus one
+entry in `METHODS`.
 
 A method that cannot use its value raises `MethodError`; the evaluator turns it into a
 `SelectionError` with a caret under the value.
