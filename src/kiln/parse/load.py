@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,12 +85,20 @@ def load_workspace(inv: Invocation) -> Workspace:
     factory.quote_char = adapter_cls.quote_char
     from kiln.parse.cache import parse_with_cache
 
-    manifest = parse_with_cache(
-        factory,
-        target_dir,
-        use_cache=inv.partial_parse,
-        include_database=adapter_cls.capabilities.catalogs,
-    )
+    # Parsing allocates millions of long-lived objects; the cyclic collector's repeated full
+    # passes over them cost more than they free, so it pauses for the parse and the result
+    # is frozen out of later collections.
+    gc.disable()
+    try:
+        manifest = parse_with_cache(
+            factory,
+            target_dir,
+            use_cache=inv.partial_parse,
+            include_database=adapter_cls.capabilities.catalogs,
+        )
+    finally:
+        gc.enable()
+    gc.freeze()
     ws = Workspace(
         inv,
         project,
