@@ -47,6 +47,7 @@ class RelationResolver:
                 self.by_name.setdefault((node.package_name, node.name), node)
         self.sources = {(s.source_name, s.name): s for s in ws.manifest.sources.values()}
         self.deferred: dict[str, Relation] = dict(getattr(ws, DEFERRED_ATTR, None) or {})
+        self.include_database = _include_database(ws)
 
     def relation_of(self, node: Node) -> Relation:
         return Relation(
@@ -55,7 +56,7 @@ class RelationResolver:
             node.alias or node.name,
             type=_relation_type(node),
             quote_char=self.ws.factory.quote_char,
-            include_database=_include_database(self.ws),
+            include_database=self.include_database,
         )
 
     def ref_node(self, call: RefCall, package: str) -> Node:
@@ -75,7 +76,7 @@ class RelationResolver:
             src.schema,
             src.identifier,
             quote_char=self.ws.factory.quote_char,
-            include_database=_include_database(self.ws),
+            include_database=self.include_database,
         )
 
 
