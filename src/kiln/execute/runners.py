@@ -332,40 +332,22 @@ class NodeRunner:
         return f"relation {name}" if skip else f"{what} {name}"
 
     def _report(self, node: Node, result: NodeResult, index: int, label: str) -> None:
+        event, level, text, status_text = self._result_line(node, result)
+        emit(event, level, progress_line(index, self.total, text, status_text),
+             unique_id=node.unique_id, status=result.status)  # fmt: skip
+
+    def _result_line(self, node: Node, result: NodeResult) -> tuple[str, Level, str, str]:
+        """dbt's wording for a finished node: (event name, level, message, bracket text)."""
         secs = f"{result.execution_time:.2f}s"
         status = result.status
         if node.resource_type == "test":
             word = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}[status]
             count = f" {result.failures}" if status in ("warn", "fail") else ""
-            text = f"{word}{count} {node.name}"
-            emit(
-                "LogTestResult",
-                Level.ERROR if status in ("fail", "error") else Level.INFO,
-                progress_line(index, self.total, text, f"{word}{count} in {secs}"),
-                unique_id=node.unique_id,
-                status=status,
-            )
-            return
+            level = Level.ERROR if status in ("fail", "error") else Level.INFO
+            return "LogTestResult", level, f"{word}{count} {node.name}", f"{word}{count} in {secs}"
+        what = f"{describe_model(node.materialized, node.language)} {node.schema}.{node.alias}"
         if status == "error":
-            what = describe_model(node.materialized, node.language)
-            text = f"ERROR creating {what} {node.schema}.{node.alias}"
-            emit(
-                "LogModelResult",
-                Level.ERROR,
-                progress_line(index, self.total, text, f"ERROR in {secs}"),
-                unique_id=node.unique_id,
-                status=status,
-            )
-            return
-        verb = "loaded" if node.resource_type == "seed" else "created"
-        if node.resource_type == "snapshot":
-            verb = "snapshotted"
-        what = describe_model(node.materialized, node.language)
-        text = f"OK {verb} {what} {node.schema}.{node.alias}"
-        emit(
-            "LogModelResult",
-            Level.INFO,
-            progress_line(index, self.total, text, f"{result.message or 'OK'} in {secs}"),
-            unique_id=node.unique_id,
-            status=status,
-        )
+            return "LogModelResult", Level.ERROR, f"ERROR creating {what}", f"ERROR in {secs}"
+        verb = {"seed": "loaded", "snapshot": "snapshotted"}.get(node.resource_type, "created")
+        bracket = f"{result.message or 'OK'} in {secs}"
+        return "LogModelResult", Level.INFO, f"OK {verb} {what}", bracket
