@@ -320,3 +320,18 @@ def test_log_format_json_events_carry_dbt_event_codes(project):
     codes = {e["info"]["name"]: e["info"]["code"] for e in _json_log(result)}
     assert codes["LogModelResult"] == "Q012"
     assert codes["NodeStart"] == "Q024"
+
+
+def test_compile_rewrites_changed_and_missing_files_only(project):
+    proj = project({"models/a.sql": "select 1 as id", "models/b.sql": "select 2 as id"})
+    assert proj.run("compile").exit_code == 0
+    compiled = proj.root / "target" / "compiled" / "e2e" / "models"
+    b_mtime = (compiled / "b.sql").stat().st_mtime_ns
+
+    proj.write({"models/a.sql": "select 10 as id"})
+    (compiled / "b.sql").unlink()
+    assert proj.run("compile").exit_code == 0
+
+    assert (compiled / "a.sql").read_text() == "select 10 as id"
+    assert (compiled / "b.sql").read_text() == "select 2 as id"
+    assert (compiled / "b.sql").stat().st_mtime_ns >= b_mtime

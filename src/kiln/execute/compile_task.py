@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.errors import KilnError, SelectionError
@@ -22,6 +24,7 @@ def compile_nodes(ws: Workspace, selected: frozenset[str]) -> tuple[list[NodeRes
     """Compile the selected nodes into target/compiled/<package>/<path>."""
     t0 = time.perf_counter()
     compiler = Compiler(ws, RelationResolver(ws))
+    writer = CompiledWriter(ws.target_dir / "compiled")
     results: list[NodeResult] = []
     for uid in runnable_ids(ws, selected, "compile"):
         node = ws.manifest.nodes[uid]
@@ -31,13 +34,56 @@ def compile_nodes(ws: Workspace, selected: frozenset[str]) -> tuple[list[NodeRes
             emit("CompileError", Level.ERROR, exc.render())
             results.append(NodeResult(uid, "error", exc.render()))
             continue
-        out = ws.target_dir / "compiled" / node.package_name / _compiled_path(node)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(sql, encoding="utf-8")
+        writer.write(f"{node.package_name}/{_compiled_path(node)}", sql)
         results.append(
             NodeResult(uid, "success", None, compiled_code=sql, relation_name=node.relation_name)
         )
+    writer.save_index()
     return results, time.perf_counter() - t0
+
+
+class CompiledWriter:
+    """Writes compiled SQL files, skipping those whose content is already on disk.
+
+    An index of content hashes in the compiled folder avoids reopening thousands of
+    unchanged files (opening files dominated `compile` on large projects); a file that
+    is missing or has another size is always written.
+    """
+
+    INDEX = ".kiln_index.json"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.index: dict[str, str] = {}
+        try:
+            loaded = json.loads((root / self.INDEX).read_text(encoding="utf-8"))
+            self.index = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            self.index = {}
+        self.made: set[Path] = set()
+
+    def write(self, relative: str, sql: str) -> None:
+        data = sql.encode("utf-8")
+        digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        out = self.root / relative
+        if self.index.get(relative) == digest:
+            try:
+                if out.stat().st_size == len(data):
+                    return
+            except OSError:
+                pass
+        if out.parent not in self.made:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(out.parent)
+        out.write_bytes(data)
+        self.index[relative] = digest
+
+    def save_index(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / self.INDEX).write_text(json.dumps(self.index), encoding="utf-8")
+        except OSError:
+            pass  # only costs rewriting the files next time
 
 
 def _compiled_path(node: object) -> str:
