@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -42,6 +43,8 @@ class Invocation:
     macro_args: dict[str, Any] = field(default_factory=dict)
     store_failures: bool = False
     empty: bool = False
+    event_time_start: datetime | None = None
+    event_time_end: datetime | None = None
     raw_args: dict[str, Any] = field(default_factory=dict)
 
     def flags(self) -> dict[str, Any]:

@@ -488,3 +488,23 @@ def test_on_run_start_and_on_run_end_project_hooks_run_around_the_nodes(project)
 
     assert result.exit_code == 0, result
     assert proj.query("select n, ev from main.runlog order by n") == [(1, "start"), (2, "end 2")]
+
+
+def test_microbatch_event_time_flags_limit_the_batches_processed(project):
+    proj = project(
+        {
+            "seeds/events.csv": "id,ts\n1,2024-01-01 10:00:00\n2,2024-01-02 10:00:00\n"
+            "3,2024-01-03 10:00:00\n",
+            "models/daily.sql": (
+                "{{ config(materialized='incremental', incremental_strategy='microbatch',"
+                " event_time='ts', batch_size='day', begin='2024-01-01') }}"
+                "select id, ts from {{ ref('events') }}"
+            ),
+        }
+    )
+    assert proj.run("seed").exit_code == 0
+    result = proj.run(
+        "run", "-s", "daily", "--event-time-start", "2024-01-02", "--event-time-end", "2024-01-03"
+    )
+    assert result.exit_code == 0, result
+    assert proj.query("select id from main.daily order by id") == [(2,)]

@@ -54,6 +54,8 @@ def make_invocation(command: str, **kw: Any) -> Invocation:
         macro_args=kw.get("args") or {},
         store_failures=bool(kw.get("store_failures")),
         empty=bool(kw.get("empty")),
+        event_time_start=kw.get("event_time_start"),
+        event_time_end=kw.get("event_time_end"),
         raw_args={k: v for k, v in raw.items() if k != "vars_"}
         | ({"vars": kw["vars_"]} if kw.get("vars_") else {}),
     )

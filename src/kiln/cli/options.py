@@ -115,4 +115,16 @@ run_options = _stack(
     click.option("--full-refresh", "-f", is_flag=True, default=False),
     click.option("--store-failures", is_flag=True, default=False),
     click.option("--empty/--no-empty", default=False, hidden=True),
+    click.option(
+        "--event-time-start",
+        type=click.DateTime(),
+        default=None,
+        help="Microbatch models: first instant to (re)process (UTC).",
+    ),
+    click.option(
+        "--event-time-end",
+        type=click.DateTime(),
+        default=None,
+        help="Microbatch models: end of the range to process (UTC, exclusive).",
+    ),
 )

@@ -152,6 +152,8 @@ class NodeRunner:
             incremental=incremental,
             pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
             post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
+            event_time_start=self.ws.invocation.event_time_start,
+            event_time_end=self.ws.invocation.event_time_end,
         )
         builders = {"view": build_view, "table": build_table, "incremental": build_incremental}
         builder = builders.get(mat)
