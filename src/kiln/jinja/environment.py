@@ -212,13 +212,17 @@ def compile_template(source: str, path: str = "<string>") -> jinja2.Template:
             _CODE_CACHE.store(source, code)
         template = env.template_class.from_code(env, code, env.make_globals(None), None)
     except jinja2.TemplateSyntaxError as exc:
-        raise ParseError(
-            f"Jinja syntax error: {exc.message}",
-            hint="fix the template at that line",
-            location=Location(path, exc.lineno),
-        ) from None
+        raise _syntax_error(exc, path) from None
     _TEMPLATE_CACHE[source] = template
     return template
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError, path: str) -> ParseError:
+    return ParseError(
+        f"Jinja syntax error: {exc.message}",
+        hint="fix the template at that line",
+        location=Location(path, exc.lineno),
+    )
 
 
 def parse_ast(source: str, path: str) -> jinja2.nodes.Template:
@@ -226,11 +230,7 @@ def parse_ast(source: str, path: str) -> jinja2.nodes.Template:
     try:
         return get_environment().parse(rewrite_dbt_tags(source))
     except jinja2.TemplateSyntaxError as exc:
-        raise ParseError(
-            f"Jinja syntax error: {exc.message}",
-            hint="fix the template at that line",
-            location=Location(path, exc.lineno),
-        ) from None
+        raise _syntax_error(exc, path) from None
 
 
 def render_string(source: str, context: Mapping[str, Any], path: str = "<string>") -> str:

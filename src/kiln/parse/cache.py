@@ -29,15 +29,7 @@ log = logging.getLogger(__name__)
 
 def _project_files(factory: ContextFactory) -> list[Path]:
     p = factory.project
-    folders = dict.fromkeys(
-        p.model_paths
-        + p.seed_paths
-        + p.snapshot_paths
-        + p.analysis_paths
-        + p.macro_paths
-        + p.test_paths
-        + p.docs_paths
-    )
+    folders = dict.fromkeys(p.all_source_paths + p.docs_paths)
     files: list[Path] = []
     for folder in folders:
         base = p.root / folder

@@ -190,16 +190,7 @@ class ProjectParser:
 
     def _property_files(self) -> list[SourceFile]:
         p = self.project
-        folders = tuple(
-            dict.fromkeys(
-                p.model_paths
-                + p.seed_paths
-                + p.snapshot_paths
-                + p.analysis_paths
-                + p.macro_paths
-                + p.test_paths
-            )
-        )
+        folders = p.all_source_paths
         return discover(self.root, folders, (".yml", ".yaml"))
 
     # ---- node files ----------------------------------------------------------------------
