@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
@@ -68,6 +69,8 @@ _MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://", "mesos://")
 # Confs every Kiln session needs: INSERT OVERWRITE replaces only the partitions written.
 _REQUIRED_CONF = MappingProxyType({"spark.sql.sources.partitionOverwriteMode": "dynamic"})
 _group_ids = itertools.count(1)
+# The last segment of a folder `_location` names: the build time.
+_BUILD_FOLDER = re.compile(r"/\d{8}T\d{12}/?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,7 +139,10 @@ class SparkConnection:
         self.session = session
         self.connect = connect
         self.group = f"kiln-{next(_group_ids)}"
-        if not connect:
+        if connect:
+            # Tags are per thread and this connection is opened on the thread that uses it.
+            self._tag(None)
+        else:
             context = session.sparkContext
             context.setJobGroup(self.group, "kiln", interruptOnCancel=True)
 
@@ -333,7 +339,7 @@ class SparkAdapter(Adapter):
         creds = self.creds
         builder = SparkSession.builder.appName(creds.app_name)
         if creds.method == "connect":
-            builder = builder.remote(creds.connect_url())
+            builder = _connect_builder().appName(creds.app_name).remote(creds.connect_url())
         else:
             _require_java()
             master = creds.master_url()
@@ -399,6 +405,51 @@ class SparkAdapter(Adapter):
         self._rename_and_repair(new, target)
         if backup is not None:
             self.drop_relation(backup)
+
+    def drop_relation(self, relation: Relation) -> None:
+        """Drop it; a table Kiln wrote under `location_root` also loses its files.
+
+        Spark keeps an external table's files when the table is dropped, so without this
+        every rebuild would leave the previous build's folder behind. Only folders Kiln
+        named (`<location_root>/<model>/<build time>`) are removed, never a user's path.
+        """
+        node = self.current_node
+        location = None
+        if node is not None and node.config.get("location_root") and not relation.is_view:
+            location = self._built_location(relation)
+        super().drop_relation(relation)
+        if location is not None:
+            self._remove_folder(location)
+
+    def _built_location(self, relation: Relation) -> str | None:
+        """The folder of an external table, if Kiln named it (else None)."""
+        name = self._to_sql(self._table(relation))
+        try:
+            rows = self._spark().sql(f"DESCRIBE TABLE EXTENDED {name}").collect()
+        except Exception as exc:
+            if _is_missing(exc):
+                return None
+            raise self.classify_error(exc) from exc
+        details = {str(row[0]).strip(): str(row[1] or "").strip() for row in rows}
+        location = details.get("Location", "")
+        if details.get("Type", "").upper() != "EXTERNAL" or not _BUILD_FOLDER.search(location):
+            return None
+        return location
+
+    def _remove_folder(self, location: str) -> None:
+        """Delete a folder through the cluster's Hadoop file system (session mode only)."""
+        if self.creds.method == "connect":
+            # A Connect client has no handle on the server's file systems.
+            logger.warning(
+                "the previous build's files remain at %s: remove them with the lake's "
+                "retention (Spark Connect cannot delete files)",
+                location,
+            )
+            return
+        session = self._spark()
+        jvm = session.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(location)
+        path.getFileSystem(session.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
 
     def _rename_and_repair(self, relation: Relation, to: Relation) -> None:
         self.rename_relation(relation, to)
@@ -558,6 +609,22 @@ def _location(root: str, identifier: str) -> str:
     base = identifier.split("__dbt_")[0]
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     return f"{root.rstrip('/')}/{base}/{stamp}"
+
+
+def _connect_builder() -> Any:
+    """The Spark Connect client's own builder.
+
+    pyspark's generic builder refuses a remote session while a local one runs in the
+    process (a notebook, a test suite); the client's builder has no such rule.
+    """
+    try:
+        from pyspark.sql.connect.session import SparkSession
+    except ImportError as exc:
+        raise ProfileError(
+            f"method: connect needs the Spark Connect client ({_first_line(exc)})",
+            hint="install it: pip install 'kiln[spark]' (pyspark[connect])",
+        ) from exc
+    return SparkSession.builder
 
 
 def _require_java() -> None:

@@ -120,7 +120,9 @@ class NodeRunner:
         handler = handlers.get(node.resource_type)
         if handler is None:
             return NodeResult(node.unique_id, "success", "OK")
-        return handler(node)
+        # Every statement of the node, introspection and tests included, is attributed to it.
+        with self.adapter.node_scope(node.unique_id, node.config):
+            return handler(node)
 
     def _relation(self, node: Node) -> Any:
         return self.resolver.relation_of(node)
@@ -309,12 +311,15 @@ class NodeRunner:
 
     def _run_snapshot(self, node: Node) -> NodeResult:
         from kiln.materialize.snapshot import build_snapshot
+        from kiln.materialize.table import run_hooks
 
         relation = self._relation(node)
         sql = self.compiler.compile(node)
         self.adapter.create_schema(SchemaRef.of(relation))
         where = f"snapshot '{node.name}' ({node.original_file_path})"
+        run_hooks(self.adapter, self.compiler.render_hooks(node, "pre-hook"))
         response = build_snapshot(self.adapter, relation, sql, node.config, where=where)
+        run_hooks(self.adapter, self.compiler.render_hooks(node, "post-hook"))
         return NodeResult(
             node.unique_id,
             "success",

@@ -13,7 +13,10 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
+import subprocess
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ ADAPTERS = [
     pytest.param("duckdb", id="duckdb"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("spark", id="spark", marks=pytest.mark.spark),
+    pytest.param("spark_connect", id="spark_connect", marks=pytest.mark.spark),
 ]
 _schemas = itertools.count(1)
 
@@ -91,6 +95,65 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Spark Connect server (its own JVM, local[2]) for the test session."""
+    try:
+        import pyspark
+        from pyspark.sql.connect.session import SparkSession  # noqa: F401 (the client)
+    except ImportError as exc:
+        service_missing(f"no Spark Connect client ({exc}; pip install 'kiln[spark]')")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        service_missing("no Java for Spark (install Java 17 or set JAVA_HOME)")
+    root = tmp_path_factory.mktemp("spark-connect")
+    port = _free_port()
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    confs = {
+        "spark.connect.grpc.binding.port": port,
+        "spark.sql.shuffle.partitions": 2,
+        "spark.ui.enabled": "false",
+        "spark.sql.warehouse.dir": root / "warehouse",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+        "spark.sql.session.timeZone": "UTC",
+    }
+    command = [str(submit), "--master", "local[2]"]
+    for key, value in confs.items():
+        command += ["--conf", f"{key}={value}"]
+    server_class = "org.apache.spark.sql.connect.service.SparkConnectServer"
+    command += ["--class", server_class, "spark-internal"]
+    log = (root / "server.log").open("wb")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        _wait_for_port(port, server, root / "server.log")
+        yield f"sc://localhost:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            service_missing(f"Spark Connect server exited: {log.read_text()[-2000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    service_missing(f"Spark Connect server did not listen on {port} within 120 s")
 
 
 # -- one warehouse per test --------------------------------------------------------------------
@@ -166,17 +229,31 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
     elif kind == "postgres":
         dbname = request.getfixturevalue("postgres_database")
         target = {"type": "postgres", **PG_DSN, "dbname": dbname, "schema": schema}
+    elif kind == "spark_connect":
+        url = request.getfixturevalue("spark_connect_url")
+        target = {"type": "spark", "method": "connect", "host": url, "schema": schema}
     else:
         request.getfixturevalue("spark_session")
         target = {"type": "spark", "method": "session", "schema": schema}
     target["threads"] = 2
     adapter = create_adapter(target)
+    if kind == "spark_connect":
+        # The suite must reach the server, not fall back to an in-process session.
+        assert type(adapter._spark()).__module__.startswith("pyspark.sql.connect")
     adapter.create_schema(SchemaRef(adapter.database, schema))
     yield Warehouse(kind, adapter, adapter.database, schema, target)
     try:
         adapter.drop_schema(SchemaRef(adapter.database, schema))
     finally:
         adapter.close()
+
+
+def write(root: Path, files: Mapping[str, str]) -> None:
+    """Write a project's files (dedented) under `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 # -- building ----------------------------------------------------------------------------------

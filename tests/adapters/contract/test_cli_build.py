@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
+from .conftest import write
 
 PROJECT = {
     "dbt_project.yml": """\
@@ -51,13 +50,6 @@ PROJECT = {
                 data_tests: [unique, not_null]
         """,
 }
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 def test_kiln_build_twice_through_the_cli(warehouse, tmp_path, run_kiln):

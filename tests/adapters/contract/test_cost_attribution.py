@@ -9,18 +9,29 @@ import pytest
 
 from kiln.errors import DatabaseError
 
+from .conftest import write
+
 # How each engine exposes the tag, read on the thread inside the node scope.
 TAG_READERS = {
     "postgres": lambda wh: wh.adapter.fetch("select current_setting('application_name')").rows[0][
         0
     ],
     "spark": lambda wh: wh.adapter._spark().sparkContext.getLocalProperty("spark.job.description"),
+    # Spark Connect has no job description: the node rides on the thread's job tags.
+    "spark_connect": lambda wh: next(
+        (tag for tag in wh.adapter._spark().getTags() if tag.startswith("kiln: ")), None
+    ),
 }
-EXPECTED = {"postgres": "kiln:model.shop.fct", "spark": "kiln: model.shop.fct"}
+EXPECTED = {
+    "postgres": "kiln:model.shop.fct",
+    "spark": "kiln: model.shop.fct",
+    "spark_connect": "kiln: model.shop.fct",
+}
 LONG_QUERIES = {
     "duckdb": "select count(*) from range(10000000000) a",
     "postgres": "select pg_sleep(20)",
     "spark": "select count(*) from range(0, 100000000000, 1, 2) where id % 7 = 3",
+    "spark_connect": "select count(*) from range(0, 100000000000, 1, 2) where id % 7 = 3",
 }
 
 
@@ -55,3 +66,51 @@ def test_cancel_open_interrupts_a_running_query(warehouse):
     assert cancelled == {"long-query"}
     assert not worker.is_alive() and time.monotonic() - started < 25
     assert len(errors) == 1 and isinstance(errors[0], DatabaseError)
+
+
+TAGGED_PROJECT = {
+    "dbt_project.yml": """\
+        name: contract
+        version: "1.0.0"
+        config-version: 2
+        profile: contract
+        on-run-start:
+          - "create table if not exists {{ target.schema }}.seen (label text)"
+        seeds:
+          contract:
+            +post-hook: "insert into {{ target.schema }}.seen select {{ label }}"
+        snapshots:
+          contract:
+            +post-hook: "insert into {{ target.schema }}.seen select {{ label }}"
+        """,
+    "macros/label.sql": "{% macro label() %}current_setting('application_name'){% endmacro %}",
+    "seeds/s.csv": "id\n1\n",
+    "snapshots/snap.yml": """\
+        snapshots:
+          - name: snap
+            relation: ref('s')
+            config: {unique_key: id, strategy: check, check_cols: all}
+        """,
+    # Fails (returns a row) unless the test's own statement is attributed to it.
+    "tests/runs_as_itself.sql": (
+        "select 1 as wrong where {{ label() }} <> 'kiln:test.contract.runs_as_itself'"
+    ),
+}
+
+
+def test_seeds_snapshots_and_tests_are_attributed_too(warehouse, tmp_path, run_kiln):
+    if warehouse.kind != "postgres":
+        pytest.skip("read back through PostgreSQL's application_name")
+    root = tmp_path / "project"
+    files = {**TAGGED_PROJECT, "profiles.yml": warehouse.profiles_yml("contract")}
+    files["dbt_project.yml"] = files["dbt_project.yml"].replace("{{ label }}", "{{ label() }}")
+    write(root, files)
+    warehouse.adapter.close()
+
+    result = run_kiln(["build", "--profiles-dir", str(root)], cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "PASS=3 WARN=0 ERROR=0" in result.output
+    assert sorted(warehouse.rows("seen")) == [
+        ("kiln:seed.contract.s",),
+        ("kiln:snapshot.contract.snap",),
+    ]

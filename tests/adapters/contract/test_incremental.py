@@ -217,3 +217,23 @@ def test_clustered_by_buckets_where_the_engine_has_buckets(warehouse):
     info = {str(row[0]): str(row[1]) for row in described.rows}
     assert info["Num Buckets"] == "4" and "id" in info["Bucket Columns"]
     assert info["Provider"].lower() == "parquet"
+
+
+def test_location_root_keeps_one_build_folder_per_model(warehouse, tmp_path):
+    if "location_root" not in warehouse.adapter.capabilities.table_options:
+        pytest.skip(f"{warehouse.kind} has no external locations")
+    lake = tmp_path / "lake"
+    config = {"location_root": str(lake), "partition_by": "day"}
+    first = union((1, "d1"), (2, "d2"), names=("id", "day"))
+    run_incremental(warehouse, "events", first, config)
+    run_incremental(warehouse, "events", union((3, "d3"), names=("id", "day")), config)
+    run_incremental(warehouse, "events", first, config, full_refresh=True)
+    assert warehouse.rows("events") == [(1, "d1"), (2, "d2")]
+    described = warehouse.adapter.fetch(f"describe table extended {warehouse.rel('events')}")
+    info = {str(row[0]): str(row[1]) for row in described.rows}
+    assert info["Location"].startswith(f"file:{lake}/events/")
+    folders = sorted(p.name for p in (lake / "events").iterdir())
+    assert info["Location"].endswith(folders[-1])
+    # The Connect client cannot delete the server's files: the old build stays (logged).
+    assert len(folders) == (2 if warehouse.target["method"] == "connect" else 1)
+    assert warehouse.leftovers() == []
