@@ -355,6 +355,25 @@ def kiln_tool(kiln_cmd: str | None) -> Tool:
     return Tool("kiln", (sys.executable, "-m", "kiln"), child_env(REPO_DIR / "src"))
 
 
+def precompile_kiln(tool: Tool) -> None:
+    """Byte-compile Kiln's modules, as installing a wheel does.
+
+    An editable checkout run with PYTHONDONTWRITEBYTECODE set (as on some CI machines)
+    would otherwise compile every module on every run, which no installed tool pays;
+    dbt-core's virtualenv is compiled by pip at install time.
+    """
+    python = tool.argv[0]
+    if tool.argv[1:2] != ("-m",):
+        script = shutil.which(python)
+        first = Path(script).read_text(errors="replace").splitlines()[0] if script else ""
+        python = first[2:].strip() if first.startswith("#!") else sys.executable
+    code = (
+        "import compileall, os, kiln\n"
+        "compileall.compile_dir(os.path.dirname(kiln.__file__), quiet=1)"
+    )
+    subprocess.run([python, "-c", code], env=tool.env, check=True)
+
+
 def dbt_tool(venv: Path) -> Tool:
     return Tool("dbt", (str(venv / "bin" / "dbt"),), child_env())
 
@@ -738,6 +757,9 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, dict[str, str | 
     for tool in tools:
         if not shutil.which(tool.argv[0]):
             raise BenchError(f"{tool.name}: command not found: {tool.argv[0]!r} (see --kiln-cmd)")
+    for tool in tools:
+        if tool.name == "kiln":
+            precompile_kiln(tool)
     if not args.genproject.is_file():
         raise BenchError(f"project generator not found: {args.genproject} (see --genproject)")
     step_names = args.steps or DEFAULT_STEPS

@@ -132,7 +132,9 @@ def write_manifest(path: StrPath, manifest: Manifest, **meta: Unpack[ManifestMet
         ArtifactError: the manifest holds a value JSON cannot represent, or the file cannot
             be written.
     """
-    return write_json_atomic(path, manifest_v12.to_manifest_v12(manifest, **meta))
+    from kiln.artifacts.manifest_file import write_manifest_file
+
+    return write_manifest_file(Path(path), manifest, **meta)
 
 
 def manifest_dict(

@@ -46,14 +46,31 @@ def write_json_atomic(path: str | os.PathLike[str], document: Mapping[str, Any])
             be written.
     """
     target = Path(path)
+    return write_bytes_atomic(target, encode_json(document, target))
+
+
+def encode_json(value: Any, artifact: Path) -> bytes:
+    """`value` as compact JSON, in the order its dicts were built.
+
+    Raises:
+        ArtifactError: a value JSON cannot represent (naming the artifact file).
+    """
     try:
-        payload = _ENCODER.encode(document)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(
-            f"cannot serialize {target.name}: {exc}",
+            f"cannot serialize {artifact.name}: {exc}",
             hint="config, meta and args values must be JSON types (str, number, bool, list, dict)",
-            location=Location(str(target)),
+            location=Location(str(artifact)),
         ) from exc
+
+
+def write_bytes_atomic(target: Path, payload: bytes) -> Path:
+    """Write `payload` to `target` through a temporary file and a rename.
+
+    Raises:
+        ArtifactError: the file cannot be written.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique name opened with "x" honours the umask (mkstemp would force 0600).
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")

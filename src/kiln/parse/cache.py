@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import pickle
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +28,22 @@ _MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
 log = logging.getLogger(__name__)
 
 
-def _project_files(factory: ContextFactory) -> list[Path]:
+def _project_files(factory: ContextFactory) -> list[str]:
+    """Every file under the project's folders, as path strings (Path objects for
+    thousands of files cost more than the rest of a no-change check)."""
     p = factory.project
     folders = dict.fromkeys(p.all_source_paths + p.docs_paths)
-    files: list[Path] = []
+    files: list[str] = []
     for folder in folders:
-        base = p.root / folder
+        base = str(p.root / folder)
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
-            files.extend(Path(dirpath) / n for n in sorted(filenames))
+            prefix = dirpath + os.sep
+            files.extend(prefix + n for n in sorted(filenames))
     return files
 
 
-def _global_key(factory: ContextFactory, files: list[Path]) -> str:
+def _global_key(factory: ContextFactory, files: list[str]) -> str:
     """Everything whose change invalidates the whole cache."""
     p, t = factory.project, factory.target
     digest = hashlib.sha256()
@@ -53,9 +57,9 @@ def _global_key(factory: ContextFactory, files: list[Path]) -> str:
         for folder in (*p.macro_paths, *(f"{t}/generic" for t in p.test_paths))
     )
     for path in files:
-        if path.suffix == ".sql" and str(path).startswith(macro_roots):
-            digest.update(str(path).encode())
-            digest.update(path.read_bytes())
+        if path.endswith(".sql") and path.startswith(macro_roots):
+            digest.update(path.encode())
+            digest.update(Path(path).read_bytes())
     return digest.hexdigest()
 
 
@@ -99,11 +103,11 @@ def _env_summary(results: dict[str, FileResult]) -> dict[str, Any]:
     return {n: v for r in results.values() for n, v in r.env_vars_used.items()}
 
 
-def _file_stats(files: list[Path]) -> dict[str, tuple[int, int]]:
+def _file_stats(files: list[str]) -> dict[str, tuple[int, int]]:
     stats = {}
     for path in files:
-        st = path.stat()
-        stats[str(path)] = (st.st_size, st.st_mtime_ns)
+        st = os.stat(path)
+        stats[path] = (st.st_size, st.st_mtime_ns)
     return stats
 
 
@@ -144,6 +148,7 @@ def parse_with_cache(
             inputs.cached_yaml, inputs.cached_tests = stored["yaml"], stored["tests"]
     parser = ProjectParser(inputs)
     manifest = parser.parse()
+    manifest.generation = uuid.uuid4().hex
     if use_cache:
         results = {
             parser.file_keys[u]: r for u, r in parser.file_results.items() if u in parser.file_keys
@@ -193,8 +198,10 @@ def _reuse(
     if not changed:
         log.debug("partial parse: nothing changed, reusing the manifest")
         return manifest
-    if not _patch_bodies(factory, manifest, body["results"], changed, inputs):
+    patched = _patch_bodies(factory, manifest, body["results"], changed, inputs)
+    if patched is None:
         return None
+    manifest.patched = frozenset(patched)
     # Not saved: patching again next time costs less than rewriting the cache, and the
     # cached manifest stays the base that every later edit is compared against.
     log.debug("partial parse: patched %d edited file(s) into the manifest", len(changed))
@@ -207,11 +214,14 @@ def _patch_bodies(
     results: dict[str, FileResult],
     changed: list[str],
     inputs: ParseInputs,
-) -> bool:
+) -> list[str] | None:
     """Update the raw code of edited model/analysis/singular-test files in place.
 
     Only when what the file refs, sources, configures and calls is unchanged; anything
-    else (a new ref, a config change) needs the full resolution of a re-parse.
+    else (a new ref, a config change) needs the full resolution of a re-parse (None).
+
+    Returns:
+        The ids of the patched nodes.
     """
     root = factory.project.root
     by_path = {
@@ -220,19 +230,21 @@ def _patch_bodies(
         if n.resource_type in ("model", "analysis", "test") and n.test_metadata is None
     }
     parser = ProjectParser(inputs)
+    patched = []
     for full in changed:
         rel = Path(full).relative_to(root).as_posix()
         node = by_path.get(rel)
         old = results.get(node.unique_id) if node is not None else None
         if node is None or old is None:
-            return False
+            return None
         text = Path(full).read_text(encoding="utf-8")
         new = parser.extract_text(node, rel, text)
         if _shape(new) != _shape(old):
-            return False
+            return None
         node.raw_code, node.checksum = text, checksum_text(text)
         results[node.unique_id] = new
-    return True
+        patched.append(node.unique_id)
+    return patched
 
 
 def _shape(result: FileResult) -> tuple[Any, ...]:

@@ -19,6 +19,7 @@ from kiln.manifest.nodes import Manifest
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
+    from kiln.execute.result import PriorRun
 
 
 @dataclass
@@ -29,13 +30,22 @@ class Workspace:
     project: Project
     target: Target
     manifest: Manifest
-    graph: Graph
     factory: ContextFactory
     target_dir: Path
     log_dir: Path
     invocation_id: str
     started_at: dt.datetime
     adapter: Adapter | None = None
+    # set by `kiln retry`: what the repeated invocation left (microbatch batches)
+    prior_run: PriorRun | None = None
+    _graph: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        """The DAG of the manifest, built on first use (`parse` never needs it)."""
+        if self._graph is None:
+            self._graph = Graph.from_manifest(self.manifest)
+        return self._graph
 
     def open_adapter(self) -> Adapter:
         """Create the warehouse adapter (once) and hand it to the Jinja context."""
@@ -104,7 +114,6 @@ def load_workspace(inv: Invocation) -> Workspace:
         project,
         target,
         manifest,
-        Graph.from_manifest(manifest),
         factory,
         target_dir,
         log_dir,

@@ -7,14 +7,32 @@ calls (`StateSelector`); `compare.py` holds the table of what counts as modified
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from kiln.events.bus import Level, emit
-from kiln.state.prior import PriorArtifacts, StateError, load_prior, resolve_state_folder
-from kiln.state.selector import CurrentProject, StateSelector
+from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.parse.load import Workspace
+    from kiln.state.prior import PriorArtifacts, StateError
+    from kiln.state.selector import CurrentProject, StateSelector
+
+# Loaded on first use: `parse` writes the sidecar without paying for the selection code.
+_LAZY = {
+    "CurrentProject": "kiln.state.selector",
+    "StateSelector": "kiln.state.selector",
+    "PriorArtifacts": "kiln.state.prior",
+    "StateError": "kiln.state.prior",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kiln.state' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "CurrentProject",
@@ -34,6 +52,10 @@ def load_state(ws: Workspace) -> StateSelector | None:
             another project.
         IncompatibleArtifactError: its manifest.json has a schema version Kiln cannot read.
     """
+    from kiln.events.bus import Level, emit
+    from kiln.state.prior import load_prior, resolve_state_folder
+    from kiln.state.selector import CurrentProject, StateSelector
+
     value = ws.invocation.state
     if not value:
         return None
@@ -55,7 +77,12 @@ def load_state(ws: Workspace) -> StateSelector | None:
 
 def write_state_file(ws: Workspace) -> None:
     """Write kiln_state.json next to manifest.json (see `kiln.state.sidecar`)."""
-    from kiln.state.sidecar import build_sidecar, write_sidecar
+    from kiln.state.sidecar import build_sidecar, read_sidecar, write_sidecar
 
-    sidecar = build_sidecar(ws.manifest, ws.factory.vars, ws.project.root, ws.invocation_id)
+    try:
+        previous = read_sidecar(ws.target_dir)
+    except KilnError:  # unreadable: build it from scratch
+        previous = None
+    root = ws.project.root
+    sidecar = build_sidecar(ws.manifest, ws.factory.vars, root, ws.invocation_id, previous)
     write_sidecar(ws.target_dir, sidecar)

@@ -52,6 +52,8 @@ class Sidecar:
         vars: unique id -> var name -> value fingerprint.
         env_vars: unique id -> env var name -> value fingerprint.
         sources: unique id -> [database, schema] as written in the yml (None if absent).
+        generation: the parse generation it was built from (`Manifest.generation`).
+        patched: the nodes patched into that generation (`Manifest.patched`).
     """
 
     project_name: str
@@ -60,6 +62,8 @@ class Sidecar:
     vars: Fingerprints = field(default_factory=dict)
     env_vars: Fingerprints = field(default_factory=dict)
     sources: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    generation: str = ""
+    patched: frozenset[str] = frozenset()
 
 
 def fingerprint(value: Any) -> str:
@@ -74,17 +78,39 @@ def fingerprint(value: Any) -> str:
 
 
 def build_sidecar(
-    manifest: Manifest, resolver: VarLookup, root: Path, invocation_id: str | None
+    manifest: Manifest,
+    resolver: VarLookup,
+    root: Path,
+    invocation_id: str | None,
+    previous: Sidecar | None = None,
 ) -> Sidecar:
-    """The sidecar of the current manifest: digests, var fingerprints, source locations."""
-    vars_out, env_out = node_fingerprints(manifest, resolver)
+    """The sidecar of the current manifest: digests, var fingerprints, source locations.
+
+    `previous` (the target folder's last sidecar) spares the work that depends only on
+    the manifest when it was built from the same parse generation: only patched nodes
+    are digested and scanned again. Var values are always fingerprinted anew.
+    """
+    same = previous is not None and bool(manifest.generation)
+    if previous is None or not same or previous.generation != manifest.generation:
+        vars_out, env_out = node_fingerprints(manifest, resolver)
+        digests = node_digests(manifest)
+        sources = source_locations(manifest, root)
+        patched = manifest.patched
+    else:
+        patched = manifest.patched | previous.patched
+        digests = dict(previous.digests)
+        digests.update({uid: digest(from_node(manifest.nodes[uid])) for uid in patched})
+        vars_out, env_out = node_fingerprints(manifest, resolver, known=previous, redo=patched)
+        sources = dict(previous.sources)
     return Sidecar(
         manifest.project_name,
         invocation_id,
-        node_digests(manifest),
+        digests,
         vars_out,
         env_out,
-        source_locations(manifest, root),
+        sources,
+        manifest.generation,
+        frozenset(patched),
     )
 
 
@@ -94,19 +120,27 @@ def node_digests(manifest: Manifest) -> dict[str, str]:
 
 
 def node_fingerprints(
-    manifest: Manifest, resolver: VarLookup
+    manifest: Manifest,
+    resolver: VarLookup,
+    *,
+    known: Sidecar | None = None,
+    redo: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """(vars, env vars): per node, a fingerprint of the current value of each one it reads.
 
     A node reads what its code, its hooks and the macros it calls (transitively) name in
     `var('...')` / `env_var('...')` with a literal name, plus what rendering it at parse
-    time recorded.
+    time recorded. With `known`, a sidecar of the same manifest, the names it lists are
+    taken as they are for every node but those in `redo`.
     """
     reads = _MacroReads(manifest.macros)
     vars_out: dict[str, dict[str, str]] = {}
     env_out: dict[str, dict[str, str]] = {}
     for uid, node in manifest.nodes.items():
-        names, env_names = reads.of_node(node)
+        if known is None or uid in redo:
+            names, env_names = reads.of_node(node)
+        else:
+            names, env_names = set(known.vars.get(uid, ())), set(known.env_vars.get(uid, ()))
         if names:
             vars_out[uid] = {n: _var_fingerprint(resolver, n, node.package_name) for n in names}
         if env_names:
@@ -225,6 +259,8 @@ def write_sidecar(folder: Path, sidecar: Sidecar) -> Path:
         "vars": {uid: dict(sorted(v.items())) for uid, v in sorted(sidecar.vars.items())},
         "env_vars": {uid: dict(sorted(v.items())) for uid, v in sorted(sidecar.env_vars.items())},
         "sources": {uid: list(loc) for uid, loc in sorted(sidecar.sources.items())},
+        "generation": sidecar.generation,
+        "patched": sorted(sidecar.patched),
     }
     return write_json_atomic(folder / SIDECAR_FILE, document)
 
@@ -246,4 +282,6 @@ def read_sidecar(folder: Path) -> Sidecar | None:
         data.get("vars") or {},
         data.get("env_vars") or {},
         {uid: (loc[0], loc[1]) for uid, loc in (data.get("sources") or {}).items()},
+        str(data.get("generation") or ""),
+        frozenset(data.get("patched") or ()),
     )

@@ -554,6 +554,24 @@ def _fixture_v12(fixture: Mapping[str, Any], *, with_input: bool) -> dict[str, A
 
 
 def to_manifest_v12(
+    manifest: Manifest, *, project_root: str | None = None, **meta: Any
+) -> dict[str, Any]:
+    """The manifest.json document for `manifest`, in schema v12.
+
+    Args:
+        manifest: the parsed project.
+        project_root: the absolute project folder, recorded as each seed's `root_path`.
+        **meta: the metadata arguments of `manifest_metadata`.
+
+    Returns:
+        A JSON-compatible dict whose keys and records follow dbt's order.
+    """
+    metadata = manifest_metadata(manifest, **meta)
+    context = node_context(manifest, project_root)
+    return {"metadata": metadata, **_resources(manifest, context), **_maps(manifest)}
+
+
+def manifest_metadata(
     manifest: Manifest,
     *,
     invocation_id: str | None,
@@ -563,9 +581,8 @@ def to_manifest_v12(
     project_id: str | None = None,
     invocation_started_at: datetime | None = None,
     quoting: Mapping[str, bool | None] | None = None,
-    project_root: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest.json document for `manifest`, in schema v12.
+    """The `metadata` record of manifest.json.
 
     Args:
         manifest: the parsed project.
@@ -576,13 +593,8 @@ def to_manifest_v12(
         project_id: defaults to the md5 of the project name, as dbt computes it.
         invocation_started_at: when the invocation began.
         quoting: the project's quoting policy; defaults to dbt's (quote all but columns).
-        project_root: the absolute project folder, recorded as each seed's `root_path`.
-
-    Returns:
-        A JSON-compatible dict whose keys and records follow dbt's order.
     """
-    context = _Context(project_root, _tests_by_attached_node(manifest.nodes.values()))
-    metadata = {
+    return {
         **artifact_metadata(
             SCHEMA,
             invocation_id=invocation_id,
@@ -598,7 +610,11 @@ def to_manifest_v12(
         "quoting": with_defaults(_DEFAULT_QUOTING, quoting or {}),
         "run_started_at": format_iso(invocation_started_at),
     }
-    return {"metadata": metadata, **_resources(manifest, context), **_maps(manifest)}
+
+
+def node_context(manifest: Manifest, project_root: str | None) -> _Context:
+    """What `node_v12` needs beyond each node: the project folder and attached tests."""
+    return _Context(project_root, _tests_by_attached_node(manifest.nodes.values()))
 
 
 def _resources(manifest: Manifest, context: _Context) -> dict[str, Any]:
