@@ -495,6 +495,9 @@ def test_microbatch_event_time_flags_limit_the_batches_processed(project):
         {
             "seeds/events.csv": "id,ts\n1,2024-01-01 10:00:00\n2,2024-01-02 10:00:00\n"
             "3,2024-01-03 10:00:00\n",
+            # the batch reads only its window of an upstream that has an event_time
+            "seeds/events.yml": "version: 2\nseeds:\n  - name: events\n"
+            "    config:\n      event_time: ts\n",
             "models/daily.sql": (
                 "{{ config(materialized='incremental', incremental_strategy='microbatch',"
                 " event_time='ts', batch_size='day', begin='2024-01-01') }}"

@@ -96,6 +96,8 @@ class Capabilities:
             the others are logged as ignored.
         insert_overwrite: how `insert_overwrite` replaces partitions.
         incremental_strategies: the strategies models may ask for.
+        subquery_alias: a subquery in FROM must have an alias (PostgreSQL before 16), so a
+            `ref` limited to a microbatch batch gets one, as dbt's `require_alias` does.
     """
 
     transactions: bool = True
@@ -118,6 +120,7 @@ class Capabilities:
     atomic_rename: bool = True
     clone: bool = False
     table_options: frozenset[str] = frozenset()
+    subquery_alias: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -890,23 +893,6 @@ class Adapter(abc.ABC):
         self._run(self._delete_partitions_sql(target, source, list(partition_by)))
         return self.insert_into(target, source, columns)
 
-    def window_sql(
-        self, sql: str | SqlFragment, column: str, start: datetime, end: datetime
-    ) -> SqlFragment:
-        """The rows of `sql` whose `column` is in [start, end) (a microbatch), SQL verbatim."""
-        from sqlglot import exp
-
-        condition = self._window_condition(column, start, end)
-        select = exp.select(exp.Star()).from_(exp.Subquery(this=_fragment(sql), alias="kiln_batch"))
-        return SqlFragment(self._to_sql(select.where(condition)))
-
-    def empty_sql(self, sql: str | SqlFragment) -> SqlFragment:
-        """`sql` with no rows, for creating a table with the model's columns only."""
-        from sqlglot import exp
-
-        body = exp.Subquery(this=_fragment(sql), alias="kiln_batch")
-        return SqlFragment(self._to_sql(exp.select(exp.Star()).from_(body).where(exp.false())))
-
     def replace_window(
         self,
         target: Relation,
@@ -917,18 +903,28 @@ class Adapter(abc.ABC):
     ) -> AdapterResponse:
         """Replace the rows of `target` in a time window with the rows of `source`.
 
-        `window` is (event_time column, start, end), end excluded. Where the engine
-        overwrites partitions (`InsertOverwrite.INSERT_OVERWRITE`), the window must align
-        with `partition_by`, and the partitions `source` has rows for are overwritten.
+        `window` is (event_time column, start, end), end excluded: the window's rows are
+        deleted, then the rows of `source` in the window inserted (dbt-duckdb's microbatch
+        statements; rows a batch produced outside its window are left out). Where the
+        engine overwrites partitions (`InsertOverwrite.INSERT_OVERWRITE`), the partitions
+        `source` has rows for are overwritten with all of its rows (dbt-spark's), so the
+        window must align with `partition_by`.
         """
         if self.capabilities.insert_overwrite is InsertOverwrite.INSERT_OVERWRITE:
             return self.insert_overwrite(target, source, columns, partition_by)
         from sqlglot import exp
 
         column, start, end = window
-        condition = self._window_condition(column, start, end)
-        self._run(exp.Delete(this=self._table(target), where=exp.Where(this=condition)))
-        return self.insert_into(target, source, columns)
+        self._run(
+            exp.Delete(
+                this=self._table(target),
+                where=exp.Where(this=self._window_condition(column, start, end)),
+            )
+        )
+        select = exp.select(*[col(c) for c in columns]).from_(self._table(source))
+        into = exp.Schema(this=self._table(target), expressions=[ident(c) for c in columns])
+        rows = select.where(self._window_condition(column, start, end))
+        return self._run(exp.Insert(this=into, expression=rows))[0]
 
     def _window_condition(self, column: str, start: datetime, end: datetime) -> exp.Expression:
         from sqlglot import exp

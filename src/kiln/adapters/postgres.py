@@ -129,6 +129,7 @@ class PostgresAdapter(Adapter):
         max_identifier_length=63,
         comments=CommentStyle.COMMENT_STATEMENT,
         materialized_views=True,
+        subquery_alias=True,
     )
     credentials: ClassVar[type[Credentials]] = PostgresCredentials
     param_marker: ClassVar[str] = "%s"

@@ -15,7 +15,7 @@ from kiln.events.bus import Level, emit, info
 from kiln.invocation import Invocation
 
 if TYPE_CHECKING:
-    from kiln.execute.result import NodeResult
+    from kiln.execute.result import NodeResult, PriorRun
     from kiln.execute.tasks import RunOutcome
     from kiln.parse.load import Workspace
     from kiln.state import StateSelector
@@ -205,11 +205,18 @@ def _load_quiet(inv: Invocation) -> Workspace:
     return load_workspace(inv)
 
 
-def _run_task(inv: Invocation, command: str, only: frozenset[str] | None = None) -> int:
-    """Run `command` on the selection, or on exactly the ids `only` (for `retry`)."""
+def _run_task(
+    inv: Invocation,
+    command: str,
+    only: frozenset[str] | None = None,
+    prior_run: PriorRun | None = None,
+) -> int:
+    """Run `command` on the selection, or on exactly the ids `only` (for `retry`, which
+    also passes what the repeated run left: `prior_run`)."""
     from kiln.execute.tasks import concurrency_banner, finished_summary, runnable_ids
 
     ws = _load(inv)
+    ws.prior_run = prior_run
     _write_manifest(ws)
     _found_line(ws)
     selected = _select(ws) if only is None else only & ws.manifest.nodes.keys()

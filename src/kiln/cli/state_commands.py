@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from kiln.invocation import Invocation
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
     from kiln.adapters.relation import Relation
-    from kiln.execute.result import NodeResult
+    from kiln.execute.result import NodeResult, PriorRun
     from kiln.parse.load import Workspace
     from kiln.state.prior import PriorManifest
 
@@ -86,7 +87,37 @@ def do_retry(inv: Invocation) -> int:
         info("Nothing to retry: the previous invocation had no errors, failures or skips.")
         return 0
     info(f"Retrying {len(ids)} node(s) of the previous `{command}`")
-    return commands._run_task(_previous_invocation(command, args, inv), command, only=ids)
+    prior = _prior_run(previous)
+    return commands._run_task(
+        _previous_invocation(command, args, inv), command, only=ids, prior_run=prior
+    )
+
+
+def _prior_run(previous: dict[str, Any]) -> PriorRun:
+    """What the repeated run tells microbatch models: when it started, and the batches of
+    each model that partly failed (dbt re-runs only their failed batches; a model whose
+    batches all failed runs its whole range again, which may rebuild it)."""
+    from kiln.execute.result import PriorBatches, PriorRun
+
+    batches = {}
+    for result in previous.get("results") or []:
+        found = result.get("batch_results") or {}
+        if found.get("successful") and found.get("failed"):
+            batches[str(result["unique_id"])] = PriorBatches.from_artifact(found)
+    metadata = previous.get("metadata") or {}
+    started = metadata.get("invocation_started_at") or metadata.get("generated_at")
+    return PriorRun(started_at=_timestamp(started), batches=batches)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """An artifact's timestamp (`2024-05-01T12:00:00.000000Z`), UTC; None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _previous_results(inv: Invocation) -> Path:
@@ -116,6 +147,11 @@ def _previous_invocation(command: str, args: dict[str, Any], inv: Invocation) ->
     for key in _RETRY_OVERRIDES:
         if key in inv.raw_args:
             args[key] = inv.raw_args[key]
+    if "vars" in inv.raw_args:  # dbt lets `retry --vars` replace the recorded vars
+        args["vars_"] = inv.raw_args["vars"]
+    for key in ("event_time_start", "event_time_end"):  # recorded as ISO text
+        if isinstance(args.get(key), str):
+            args[key] = datetime.fromisoformat(args[key])
     # retry runs exactly the failed nodes: no tests join them by indirect selection
     args["indirect_selection"] = "empty"
     return make_invocation(command, **args)

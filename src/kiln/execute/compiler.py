@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiln.adapters.relation import Relation
+from kiln.adapters.relation import EventTimeFilter, Relation
 from kiln.errors import CompilationError, KilnError, Location
 from kiln.jinja.context import ConfigObject, parse_ref_args
 from kiln.jinja.environment import render_string
 from kiln.manifest.nodes import Node, RefCall
 
 if TYPE_CHECKING:
+    from kiln.adapters.base import Capabilities
+    from kiln.materialize.microbatch import Batch
     from kiln.parse.load import Workspace
 
 CTE_PREFIX = "__dbt__cte__"
@@ -47,7 +49,9 @@ class RelationResolver:
                 self.by_name.setdefault((node.package_name, node.name), node)
         self.sources = {(s.source_name, s.name): s for s in ws.manifest.sources.values()}
         self.deferred: dict[str, Relation] = dict(getattr(ws, DEFERRED_ATTR, None) or {})
-        self.include_database = _include_database(ws)
+        capabilities = _capabilities(ws)
+        self.include_database = bool(capabilities.catalogs)
+        self.subquery_alias = bool(capabilities.subquery_alias)
 
     def relation_of(self, node: Node) -> Relation:
         return Relation(
@@ -79,6 +83,12 @@ class RelationResolver:
             include_database=self.include_database,
         )
 
+    def source_event_time(self, source_name: str, table_name: str) -> str | None:
+        """The `event_time` config of a source table, if it has one."""
+        src = self.sources.get((source_name, table_name))
+        value = src.config.get("event_time") if src is not None else None
+        return str(value) if value else None
+
 
 def _relation_type(node: Node) -> str | None:
     mat = node.materialized
@@ -89,10 +99,10 @@ def _relation_type(node: Node) -> str | None:
     return None
 
 
-def _include_database(ws: Workspace) -> bool:
+def _capabilities(ws: Workspace) -> Capabilities:
     from kiln.adapters.registry import load_adapter_class
 
-    return bool(load_adapter_class(ws.target.type).capabilities.catalogs)
+    return load_adapter_class(ws.target.type).capabilities
 
 
 class Compiler:
@@ -110,10 +120,22 @@ class Compiler:
         is_incremental: bool = False,
         ctes: list[tuple[str, str]] | None = None,
         extra: dict[str, Any] | None = None,
+        batch: Batch | None = None,
     ) -> Any:
-        """The Jinja context a node renders with at run time."""
+        """The Jinja context a node renders with at run time.
+
+        `batch` is the microbatch batch being compiled: `model.batch` describes it, and
+        refs and sources to upstreams with an `event_time` are limited to its window.
+        """
         resolver = self.resolver
         collected = ctes if ctes is not None else []
+
+        def limited(relation: Relation, event_time: Any) -> Relation:
+            if batch is None or not event_time:
+                return relation
+            start, end = batch.bounds
+            window = EventTimeFilter(str(event_time), start, end, resolver.subquery_alias)
+            return relation.incorporate(event_time_filter=window)
 
         def ref(*args: Any, **kwargs: Any) -> Any:
             call = parse_ref_args(args, kwargs)
@@ -122,16 +144,24 @@ class Compiler:
                 self._add_ephemeral(target, collected)
                 return CTE_PREFIX + target.name
             deferred = resolver.deferred.get(target.unique_id)
-            return deferred if deferred is not None else resolver.relation_of(target)
+            relation = deferred if deferred is not None else resolver.relation_of(target)
+            return limited(relation, target.config.get("event_time"))
 
+        def source(source_name: str, table_name: str) -> Relation:
+            relation = resolver.source_relation(source_name, table_name)
+            return limited(relation, resolver.source_event_time(source_name, table_name))
+
+        model, node_var = node_dict(node), node_dict(node)
+        if batch is not None:
+            model["batch"] = node_var["batch"] = batch.context()
         values: dict[str, Any] = {
             "ref": ref,
-            "source": resolver.source_relation,
+            "source": source,
             "config": ConfigObject(node.config, None),
             "this": resolver.relation_of(node),
             "is_incremental": lambda: is_incremental,
-            "model": node_dict(node),
-            "node": node_dict(node),
+            "model": model,
+            "node": node_var,
         }
         values.update(extra or {})
         return self.ws.factory.context(values, node.package_name, None, execute=True)
@@ -160,13 +190,17 @@ class Compiler:
                 exc.location = Location(node.original_file_path)
             raise
 
-    def compile(self, node: Node, *, is_incremental: bool = False) -> str:
-        """The node's runnable SQL."""
+    def compile(
+        self, node: Node, *, is_incremental: bool = False, batch: Batch | None = None
+    ) -> str:
+        """The node's runnable SQL (for one batch of a microbatch model when `batch` is set)."""
         ctes: list[tuple[str, str]] = []
         extra = None
         if node.test_metadata is not None:
             extra = {"_dbt_generic_test_kwargs": self._test_kwargs(node, ctes)}
-        context = self.node_context(node, is_incremental=is_incremental, ctes=ctes, extra=extra)
+        context = self.node_context(
+            node, is_incremental=is_incremental, ctes=ctes, extra=extra, batch=batch
+        )
         sql = self.render(node, node.raw_code, context)
         return inject_ctes(sql, ctes)
 

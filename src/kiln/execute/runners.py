@@ -18,12 +18,23 @@ from kiln.manifest.nodes import Node, RefCall, UnitTest
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
+    from kiln.materialize import BuildRequest
+    from kiln.materialize.microbatch import BatchEvent
     from kiln.parse.load import Workspace
 
 
 def _unit_label(unit: UnitTest | None) -> str:
     assert unit is not None
     return f"unit_test {unit.model}::{unit.name}"
+
+
+def _describe(node: Node) -> str:
+    """`sql table model`; dbt calls microbatch models `sql microbatch model`."""
+    if node.materialized == "incremental" and node.config.get("incremental_strategy") == (
+        "microbatch"
+    ):
+        return f"{node.language} microbatch model"
+    return describe_model(node.materialized, node.language)
 
 
 def _now() -> str:
@@ -130,7 +141,7 @@ class NodeRunner:
     # ---- models -----------------------------------------------------------------------------
 
     def _run_model(self, node: Node) -> NodeResult:
-        from kiln.materialize import BuildRequest, build_incremental, build_table, build_view
+        from kiln.materialize import build_incremental, build_table, build_view
 
         relation = self._relation(node)
         mat = node.materialized
@@ -141,22 +152,13 @@ class NodeRunner:
                 relation.database, relation.schema, relation.identifier
             )
             incremental = existing is not None and existing.type == "table" and not full_refresh
+        if mat == "incremental" and node.config.get("incremental_strategy") == "microbatch":
+            return self._run_microbatch(node, relation, full_refresh, incremental)
         t_compile = _now()
         sql = self.compiler.compile(node, is_incremental=incremental)
         compiled_at = _now()
         self.adapter.create_schema(SchemaRef.of(relation))
-        req = BuildRequest(
-            node_id=node.unique_id,
-            relation=relation,
-            sql=sql,
-            config=node.config,
-            full_refresh=full_refresh,
-            incremental=incremental,
-            pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
-            post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
-            event_time_start=self.ws.invocation.event_time_start,
-            event_time_end=self.ws.invocation.event_time_end,
-        )
+        req = self._model_request(node, relation, sql, full_refresh, incremental)
         builders = {"view": build_view, "table": build_table, "incremental": build_incremental}
         builder = builders.get(mat)
         if builder is None:
@@ -175,6 +177,98 @@ class NodeRunner:
             relation_name=node.relation_name,
             timing=[Timing("compile", t_compile, compiled_at), Timing("execute", started, _now())],
         )
+
+    def _model_request(
+        self,
+        node: Node,
+        relation: Any,
+        sql: str,
+        full_refresh: bool,
+        incremental: bool,
+        **extra: Any,
+    ) -> BuildRequest:
+        from kiln.materialize import BuildRequest
+
+        return BuildRequest(
+            node_id=node.unique_id,
+            relation=relation,
+            sql=sql,
+            config=node.config,
+            full_refresh=full_refresh,
+            incremental=incremental,
+            pre_hooks=tuple(self.compiler.render_hooks(node, "pre-hook")),
+            post_hooks=tuple(self.compiler.render_hooks(node, "post-hook")),
+            event_time_start=self.ws.invocation.event_time_start,
+            event_time_end=self.ws.invocation.event_time_end,
+            **extra,
+        )
+
+    def _run_microbatch(
+        self, node: Node, relation: Any, full_refresh: bool, incremental: bool
+    ) -> NodeResult:
+        """Build a microbatch model: each batch compiled and built on its own.
+
+        The node is not compiled as a whole (dbt records `compiled: false` and no code);
+        a failed batch makes a partial success (or an error when none succeeded).
+        """
+        from kiln.materialize import build_microbatch
+        from kiln.materialize.microbatch import Batch
+
+        def batch_sql(batch: Batch, is_incremental: bool) -> str:
+            return self.compiler.compile(node, is_incremental=is_incremental, batch=batch)
+
+        prior_run = self.ws.prior_run
+        prior = prior_run.batches.get(node.unique_id) if prior_run is not None else None
+        t_setup = _now()
+        self.adapter.create_schema(SchemaRef.of(relation))
+        req = self._model_request(
+            node,
+            relation,
+            "",
+            full_refresh,
+            incremental,
+            batch_sql=batch_sql,
+            on_batch=lambda event: self._report_batch(node, event),
+            batches=prior.failed if prior is not None else None,
+            now=prior_run.started_at if prior_run is not None else None,
+        )
+        started = _now()
+        run = build_microbatch(self.adapter, req)
+        # As in dbt, the status counts this run's batches; a retry reports the batches
+        # that had succeeded before as successful again.
+        successful = [b.iso() for b in run.successful]
+        successful += [[s.isoformat(), e.isoformat()] for s, e in prior.successful] if prior else []
+        return NodeResult(
+            unique_id=node.unique_id,
+            status=run.status,
+            message=run.message,
+            failures=0,
+            compiled=False,
+            relation_name=node.relation_name,
+            timing=[Timing("compile", t_setup, started), Timing("execute", started, _now())],
+            batch_results={"successful": successful, "failed": [b.iso() for b in run.failed]},
+        )
+
+    def _report_batch(self, node: Node, event: BatchEvent) -> None:
+        """dbt's console lines for one batch (`Batch 2 of 3 OK created batch ... of ...`)."""
+        what = f"batch {event.batch.label} of {node.schema}.{node.alias}"
+        uid = node.unique_id
+        if event.status == "run":
+            line = progress_line(event.index, event.total, f"START {what}", "RUN")
+            emit("LogStartBatch", Level.INFO, f"Batch {line}", unique_id=uid)
+            return
+        secs = f"{event.elapsed:.2f}s"
+        if event.status == "error":
+            if event.error is not None:
+                detail = f"Unhandled error while executing {what}\n{event.error.render()}"
+                emit("GenericExceptionOnRun", Level.ERROR, detail, unique_id=uid)
+            text, status, level = f"ERROR creating {what}", f"ERROR in {secs}", Level.ERROR
+        elif event.status == "skipped":
+            text, status, level = f"SKIP {what}", f"SKIPPED in {secs}", Level.INFO
+        else:
+            text, status, level = f"OK created {what}", f"{event.message} in {secs}", Level.INFO
+        line = progress_line(event.index, event.total, text, status)
+        emit("LogBatchResult", level, f"Batch {line}", unique_id=uid, status=event.status)
 
     def _full_refresh(self, node: Node) -> bool:
         configured = node.config.get("full_refresh")
@@ -334,7 +428,7 @@ class NodeRunner:
     def _label(self, node: Node, skip: bool = False) -> str:
         if node.resource_type == "test":
             return f"test {node.name}" if not skip else f"test {node.name}"
-        what = describe_model(node.materialized, node.language)
+        what = _describe(node)
         name = f"{node.schema}.{node.alias}"
         return f"relation {name}" if skip else f"{what} {name}"
 
@@ -352,9 +446,12 @@ class NodeRunner:
             count = f" {result.failures}" if status in ("warn", "fail") else ""
             level = Level.ERROR if status in ("fail", "error") else Level.INFO
             return "LogTestResult", level, f"{word}{count} {node.name}", f"{word}{count} in {secs}"
-        what = f"{describe_model(node.materialized, node.language)} {node.schema}.{node.alias}"
+        what = f"{_describe(node)} {node.schema}.{node.alias}"
         if status == "error":
             return "LogModelResult", Level.ERROR, f"ERROR creating {what}", f"ERROR in {secs}"
+        if status == "partial success":
+            bracket = f"{result.message} in {secs}"
+            return "LogModelResult", Level.INFO, f"PARTIALLY created {what}", bracket
         verb = {"seed": "loaded", "snapshot": "snapshotted"}.get(node.resource_type, "created")
         bracket = f"{result.message or 'OK'} in {secs}"
         return "LogModelResult", Level.INFO, f"OK {verb} {what}", bracket

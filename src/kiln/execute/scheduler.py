@@ -14,7 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from kiln.execute.result import NodeResult
 
-FAILED_STATUSES = frozenset({"error", "fail"})
+# A partly built microbatch model counts as failed too: dbt skips what is downstream of
+# it, stops on it under --fail-fast and exits non-zero.
+FAILED_STATUSES = frozenset({"error", "fail", "partial success"})
 
 
 def selected_dependencies(

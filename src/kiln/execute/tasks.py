@@ -174,15 +174,16 @@ def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None
     info("")
     info(f"Finished running {parts} in {_hms(secs)} ({secs:.2f}s).")
     counts = Counter(r.status for r in outcome.results)
-    bad = [r for r in outcome.results if r.status in FAILED_STATUSES]
+    bad = [r for r in outcome.results if r.status in ("error", "fail")]
+    partial = counts["partial success"]
     warned = [r for r in outcome.results if r.status == "warn"]
+    partials = f"{partial} partial {'success' if partial == 1 else 'successes'}"
     info("")
     if bad:
-        emit(
-            "EndOfRunSummary",
-            Level.ERROR,
-            f"Completed with {plural(len(bad), 'error')} and {plural(len(warned), 'warning')}:",
-        )
+        errors, warnings = plural(len(bad), "error"), plural(len(warned), "warning")
+        # dbt 1.9+ names partial successes (of microbatch models) in this line
+        emit("EndOfRunSummary", Level.ERROR,
+             f"Completed with {errors}, {partials}, and {warnings}:")  # fmt: skip
         for r in bad:
             info("")
             emit(
@@ -191,6 +192,11 @@ def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None
                 f"Failure in {r.unique_id}" if r.status == "fail" else f"Error in {r.unique_id}",
             )
             emit("RunResultError", Level.ERROR, f"  {r.message}")
+    elif partial:
+        warnings = plural(len(warned), "warning")
+        emit("EndOfRunSummary", Level.WARN, f"Completed with {partials} and {warnings}")
+        for r in warned:
+            emit("RunResultWarning", Level.WARN, f"  Warning in {r.unique_id}: {r.message}")
     elif warned:
         emit("EndOfRunSummary", Level.WARN, f"Completed with {plural(len(warned), 'warning')}:")
         for r in warned:
@@ -200,7 +206,7 @@ def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None
     info("")
     ok = counts["success"] + counts["pass"]
     info(
-        f"Done. PASS={ok} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
+        f"Done. PASS={ok} WARN={counts['warn']} ERROR={counts['error'] + counts['fail'] + partial} "
         f"SKIP={counts['skipped']} NO-OP={counts['no-op']} TOTAL={len(outcome.results)}"
     )
 

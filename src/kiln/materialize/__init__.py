@@ -7,16 +7,20 @@ hooks and decides `is_incremental()`; a materialization only builds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiln.adapters.relation import Relation
 from kiln.materialize.incremental import build_incremental
+from kiln.materialize.microbatch import build_microbatch
 from kiln.materialize.seed import load_seed
 from kiln.materialize.table import build_table
 from kiln.materialize.view import build_view
+
+if TYPE_CHECKING:
+    from kiln.materialize.microbatch import BatchEvent, BatchSql
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class BuildRequest:
         post_hooks: rendered SQL run after the build, in its transaction.
         event_time_start: `--event-time-start`, for microbatch models (UTC).
         event_time_end: `--event-time-end`, for microbatch models (UTC).
+        batch_sql: microbatch models: renders the model for one batch (its refs limited to
+            the batch, `model.batch` set). Without it every batch runs `sql` as it is.
+        on_batch: microbatch models: told when each batch starts and ends.
+        batches: microbatch models: run exactly these (start, end) windows (UTC) instead of
+            the range of the config and flags (`kiln retry` re-running failed batches).
+        now: microbatch models: the moment the run covers up to (default: the clock).
     """
 
     node_id: str
@@ -48,6 +58,17 @@ class BuildRequest:
     post_hooks: Sequence[str] = ()
     event_time_start: datetime | None = None
     event_time_end: datetime | None = None
+    batch_sql: BatchSql | None = None
+    on_batch: Callable[[BatchEvent], None] | None = None
+    batches: Sequence[tuple[datetime, datetime]] | None = None
+    now: datetime | None = None
 
 
-__all__ = ["BuildRequest", "build_incremental", "build_table", "build_view", "load_seed"]
+__all__ = [
+    "BuildRequest",
+    "build_incremental",
+    "build_microbatch",
+    "build_table",
+    "build_view",
+    "load_seed",
+]

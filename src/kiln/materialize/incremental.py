@@ -94,14 +94,17 @@ def build_incremental(adapter: Adapter, req: BuildRequest) -> AdapterResponse:
     Raises:
         CompilationError: an unknown strategy, conflicting merge configs, or
             `on_schema_change='fail'` with a changed schema.
-        DatabaseError: the warehouse rejected a statement; the table is unchanged.
+        DatabaseError: the warehouse rejected a statement; the table is unchanged (for
+            microbatch: the first failed batch; the batches that succeeded stay).
     """
     with adapter.node_scope(req.node_id, req.config):
         strategy = resolve_strategy(adapter, req.config, model=_model_name(req))
         if strategy == "microbatch":
-            from kiln.materialize.microbatch import build_microbatch
+            from kiln.materialize.microbatch import run_batches
 
-            return build_microbatch(adapter, req)
+            # all or nothing here; the node runner calls `build_microbatch` to report
+            # each batch and a partial success
+            return run_batches(adapter, req).response()
         return _build(adapter, req, strategy)
 
 

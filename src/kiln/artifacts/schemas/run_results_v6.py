@@ -34,11 +34,15 @@ STATUSES: Final = frozenset(
 def _batch_results(batch_results: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if batch_results is None:
         return None
-    # Each batch is a (start, end) pair of ISO timestamps.
+    # Each batch is a (start, end) pair of ISO timestamps (`2024-01-01T00:00:00+00:00`).
     return {
-        outcome: [[str(start), str(end)] for start, end in batch_results.get(outcome) or []]
+        outcome: [[_stamp(start), _stamp(end)] for start, end in batch_results.get(outcome) or []]
         for outcome in ("successful", "failed")
     }
+
+
+def _stamp(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def result_v6(result: NodeResult) -> dict[str, Any]:
@@ -62,7 +66,9 @@ def result_v6(result: NodeResult) -> dict[str, Any]:
         "failures": result.failures,
         "unique_id": result.unique_id,
         # dbt writes `compiled: null` for nodes that never compile (seeds, exposures).
-        "compiled": True if result.compiled_code is not None else None,
+        "compiled": result.compiled
+        if result.compiled is not None
+        else (True if result.compiled_code is not None else None),
         "compiled_code": result.compiled_code,
         "relation_name": result.relation_name,
         "batch_results": _batch_results(result.batch_results),
