@@ -149,3 +149,28 @@ def test_shifted_moves_every_span_after_each_replacement():
     spans = {"m": (0, 4), "a": (5, 10), "b": (11, 20), "c": (21, 22)}
     fresh = {"m": b"12", "b": b"0123456789abc"}  # m shrinks by 2, b grows by 4
     assert _shifted(spans, fresh) == {"m": (0, 2), "a": (3, 8), "b": (9, 22), "c": (23, 24)}
+
+
+def test_a_warm_parse_neither_renders_nor_imports_jinja(project, tmp_path):
+    import subprocess
+    import sys
+
+    proj = project(FILES)
+    assert proj.run("parse").exit_code == 0
+    proj.write({"models/b.sql": "select id, 1 as edited from {{ ref('a') }}"})
+    probe = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        "sys.argv = ['kiln', 'parse']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as stop:\n"
+        "    assert stop.code == 0, stop.code\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    for _ in range(2):  # an edited body patched in, then nothing changed
+        out = subprocess.run(
+            [sys.executable, "-c", probe], cwd=proj.root, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().splitlines()[-1] == "False"

@@ -101,7 +101,7 @@ def run_command(command: str, task: Callable[[Invocation], int], **kw: Any) -> N
             "Run again with --debug for the traceback.",
         )
         code = 2
-    from kiln.jinja.environment import flush_code_cache
+    from kiln.jinja.code_cache import flush_code_cache
 
     flush_code_cache()
     sys.exit(code)

@@ -26,7 +26,6 @@ from kiln.config.yaml_io import dump_yaml
 from kiln.errors import CompilationError
 from kiln.events.bus import Level, emit
 from kiln.jinja.adapter_proxy import JinjaAdapter
-from kiln.jinja.environment import MacroReturn, get_environment
 from kiln.jinja.macros import MacroRegistry, RenderScope
 from kiln.jinja.table import Table
 from kiln.manifest.nodes import RefCall
@@ -154,6 +153,8 @@ def _print(msg: Any) -> str:
 
 
 def _return(value: Any) -> None:
+    from kiln.jinja.environment import MacroReturn
+
     raise MacroReturn(value)
 
 
@@ -217,9 +218,15 @@ class ContextFactory:
     adapter: Adapter | None = None
     quote_char: str = '"'
     graph_provider: Callable[[], Any] | None = None
-    _base: dict[str, Any] = field(default_factory=dict)
+    _base: dict[str, Any] | None = None
 
-    def __post_init__(self) -> None:
+    def _base_context(self) -> dict[str, Any]:
+        """What every render context starts from (built on first render: jinja2 is only
+        imported when something is rendered)."""
+        if self._base is not None:
+            return self._base
+        from kiln.jinja.environment import get_environment
+
         env = get_environment()
         self._base = {
             **env.globals,
@@ -247,6 +254,7 @@ class ContextFactory:
             "database": self.target.database,
             "api": SimpleNamespace(Relation=SimpleNamespace(create=self._create_relation)),
         }
+        return self._base
 
     def _create_relation(
         self,
@@ -341,7 +349,7 @@ class ContextFactory:
         """A full context: node values over the macro scope over the shared values."""
         scope = RenderScope(self.registry)
         values = {**self.base_context(scope, package, recorder, execute), **node_values}
-        chain: ChainMap[str, Any] = ChainMap(values, scope, self._base)  # type: ignore[arg-type]
+        chain: ChainMap[str, Any] = ChainMap(values, scope, self._base_context())  # type: ignore[arg-type]
         scope.bind(chain)
         return chain
 

@@ -6,15 +6,10 @@ to plain macros before compilation, keeping line numbers, so errors point at the
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import re
-import sys
-import types
 from collections import ChainMap
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -22,6 +17,7 @@ import jinja2.ext
 import jinja2.nodes
 
 from kiln.errors import CompilationError, KilnError, Location, ParseError
+from kiln.jinja.code_cache import CODE_CACHE
 
 _TEST_OPEN = re.compile(r"{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _TEST_CLOSE = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
@@ -119,86 +115,6 @@ def _as_number(value: Any) -> int | float:
 _TEMPLATE_CACHE: dict[str, jinja2.Template] = {}
 
 
-class CodeCache:
-    """Compiled template code kept on disk across invocations (Jinja's compile step
-    dominates `compile` and `run` on large projects, and model text rarely changes).
-
-    Keyed by a hash of the template text; the file is tied to the Python and Jinja versions
-    because marshalled code objects are.
-    """
-
-    def __init__(self) -> None:
-        self.path: Path | None = None
-        self.entries: dict[str, bytes] | None = None
-        self.dirty = False
-
-    def attach(self, folder: Path) -> None:
-        """Use `<folder>/kiln_template_cache.bin` (read lazily on first lookup)."""
-        stamp = f"{sys.version_info.major}{sys.version_info.minor}-{jinja2.__version__}"
-        self.path = folder / f"kiln_template_cache-{stamp}.bin"
-        self.entries = None
-
-    def _load(self) -> dict[str, bytes]:
-        if self.entries is None:
-            self.entries = {}
-            if self.path is not None and self.path.is_file():
-                try:
-                    loaded = marshal.loads(self.path.read_bytes())
-                    if isinstance(loaded, dict):
-                        self.entries = loaded
-                except (ValueError, EOFError, TypeError, OSError):
-                    self.entries = {}
-        return self.entries
-
-    def lookup(self, source: str) -> types.CodeType | None:
-        if self.path is None:
-            return None
-        blob = self._load().get(_digest(source))
-        if blob is None:
-            return None
-        try:
-            code = marshal.loads(blob)
-        except (ValueError, EOFError, TypeError):
-            return None
-        return code if isinstance(code, types.CodeType) else None
-
-    def store(self, source: str, code: Any) -> None:
-        if self.path is None or not isinstance(code, types.CodeType):
-            return
-        self._load()[_digest(source)] = marshal.dumps(code)
-        self.dirty = True
-
-    def flush(self) -> None:
-        """Write new entries (atomically); a failure only costs speed next time."""
-        if not self.dirty or self.path is None or self.entries is None:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_bytes(marshal.dumps(self.entries))
-            tmp.replace(self.path)
-            self.dirty = False
-        except OSError:
-            pass
-
-
-def _digest(source: str) -> str:
-    return hashlib.sha1(source.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-_CODE_CACHE = CodeCache()
-
-
-def use_code_cache(folder: Path) -> None:
-    """Keep compiled templates in `folder` (the project's target folder)."""
-    _CODE_CACHE.attach(folder)
-
-
-def flush_code_cache() -> None:
-    """Save templates compiled during this invocation."""
-    _CODE_CACHE.flush()
-
-
 def compile_template(source: str, path: str = "<string>") -> jinja2.Template:
     """Compile (and cache by text) a template; syntax errors name the file and line."""
     cached = _TEMPLATE_CACHE.get(source)
@@ -206,10 +122,10 @@ def compile_template(source: str, path: str = "<string>") -> jinja2.Template:
         return cached
     env = get_environment()
     try:
-        code = _CODE_CACHE.lookup(source)
+        code = CODE_CACHE.lookup(source)
         if code is None:
             code = env.compile(rewrite_dbt_tags(source))
-            _CODE_CACHE.store(source, code)
+            CODE_CACHE.store(source, code)
         template = env.template_class.from_code(env, code, env.make_globals(None), None)
     except jinja2.TemplateSyntaxError as exc:
         raise _syntax_error(exc, path) from None

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2
-import jinja2.nodes
+from typing import TYPE_CHECKING, Any
 
 from kiln.errors import CompilationError
-from kiln.jinja.environment import MacroReturn, compile_template, parse_ast
+
+if TYPE_CHECKING:
+    import jinja2.nodes
+
+# jinja2 is imported where a macro is parsed or rendered, not with this module: a warm
+# `parse` loads the registry from the cache and never needs it.
 
 BUILTIN_PACKAGE = "dbt"
 
@@ -53,6 +55,10 @@ class MacroRegistry:
         self, package: str, path: str, source: str, rewritten: str | None = None
     ) -> list[MacroDef]:
         """Register the macros of one file and return them."""
+        import jinja2.nodes
+
+        from kiln.jinja.environment import parse_ast
+
         tree = parse_ast(source, path)
         spans = {m.group(1): m.group(0) for m in _MACRO_SPAN.finditer(rewritten or source)}
         found: list[MacroDef] = []
@@ -123,6 +129,8 @@ class MacroRegistry:
 
 def _dispatch_targets(node: jinja2.nodes.Node) -> frozenset[str]:
     """Names dispatched with `adapter.dispatch('x')`: the macro depends on `default__x`."""
+    import jinja2.nodes
+
     out = set()
     for call in node.find_all(jinja2.nodes.Call):
         target = call.node
@@ -146,6 +154,8 @@ class MacroProxy:
         self._scope = scope
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from kiln.jinja.environment import MacroReturn
+
         jinja_macro = self._scope.module_for(self._macro)
         try:
             return jinja_macro(*args, **kwargs)
@@ -201,7 +211,9 @@ class RenderScope(Mapping[str, Any]):
         key = f"{macro.package}:{macro.path}"
         module = self._modules.get(key)
         if module is None:
-            template: jinja2.Template = compile_template(macro.file_source, macro.path)
+            from kiln.jinja.environment import compile_template
+
+            template = compile_template(macro.file_source, macro.path)
             module = template.make_module(vars=self.context, shared=True)  # type: ignore[arg-type]
             self._modules[key] = module
         return getattr(module, macro.name)

@@ -12,14 +12,20 @@ import logging
 import os
 import pickle
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiln import __version__
-from kiln.jinja.context import ContextFactory
 from kiln.manifest.nodes import Manifest
 from kiln.parse.files import checksum_text
-from kiln.parse.parser import FileResult, ParseInputs, ProjectParser
+
+if TYPE_CHECKING:
+    from kiln.jinja.context import ContextFactory
+    from kiln.parse.parser import FileResult, ParseInputs
+
+# The parser (and with it jinja2) is imported only when something must be parsed: an
+# unchanged project loads from the cache without it.
 
 CACHE_FILE = "kiln_partial_parse.pickle"
 FILES_CACHE_FILE = "kiln_parse_files.pickle"
@@ -81,10 +87,14 @@ def _code_stamp() -> str:
 
 
 def _env_still_matches(results: dict[str, FileResult]) -> bool:
+    return all(_env_matches(result.env_vars_used) for result in results.values())
+
+
+def _env_matches(recorded: dict[str, Any]) -> bool:
+    """Whether each env var still has the value recorded (None: it was unset)."""
     return all(
         os.environ.get(name) == value or (name not in os.environ and value is None)
-        for result in results.values()
-        for name, value in result.env_vars_used.items()
+        for name, value in recorded.items()
     )
 
 
@@ -133,13 +143,23 @@ def parse_with_cache(
     signature = _signature(stats)
     head_path, files_path = target_dir / CACHE_FILE, target_dir / FILES_CACHE_FILE
     head = _load(head_path) if use_cache else None  # the small header only
-    inputs = ParseInputs(factory, factory.quote_char, include_database)
-    if isinstance(head, dict) and head.get("format") == CACHE_FORMAT and head.get("key") == key:
-        env_ok = _env_still_matches({"": FileResult([], [], {}, [], {}, head["env"])})
-        if env_ok:
-            reused = _reuse(factory, head, head_path, stats, inputs)
-            if reused is not None:
-                return reused
+
+    def make_inputs() -> ParseInputs:
+        from kiln.parse.parser import ParseInputs
+
+        return ParseInputs(factory, factory.quote_char, include_database)
+
+    if not isinstance(head, dict) or (head.get("format"), head.get("key")) != (CACHE_FORMAT, key):
+        head = None
+    usable = head is not None
+    if head is not None and _env_matches(head["env"]):
+        reused = _reuse(factory, head, head_path, stats, make_inputs)
+        if reused is not None:
+            return reused
+    from kiln.parse.parser import ProjectParser
+
+    inputs = make_inputs()
+    if usable:
         stored = _load(files_path)
         if isinstance(stored, dict):
             inputs.cached_files = {
@@ -184,7 +204,7 @@ def _reuse(
     head: dict[str, Any],
     head_path: Path,
     stats: dict[str, tuple[int, int]],
-    inputs: ParseInputs,
+    make_inputs: Callable[[], ParseInputs],
 ) -> Manifest | None:
     """The cached manifest, as is or with edited SQL bodies patched in; None to re-parse."""
     changed = [p for p, st in stats.items() if head["stats"].get(p) != st]
@@ -198,7 +218,7 @@ def _reuse(
     if not changed:
         log.debug("partial parse: nothing changed, reusing the manifest")
         return manifest
-    patched = _patch_bodies(factory, manifest, body["results"], changed, inputs)
+    patched = _patch_bodies(factory, manifest, body["results"], changed, make_inputs())
     if patched is None:
         return None
     manifest.patched = frozenset(patched)
@@ -229,6 +249,8 @@ def _patch_bodies(
         for n in manifest.nodes.values()
         if n.resource_type in ("model", "analysis", "test") and n.test_metadata is None
     }
+    from kiln.parse.parser import ProjectParser
+
     parser = ProjectParser(inputs)
     patched = []
     for full in changed:

@@ -65,7 +65,7 @@ def load_workspace(inv: Invocation) -> Workspace:
     target = load_target(profiles_dir, inv.profile or project.profile, inv.target, inv.threads)
     target_dir = root / (inv.target_path or project.target_path)
     if inv.partial_parse:
-        from kiln.jinja.environment import use_code_cache
+        from kiln.jinja.code_cache import use_code_cache
 
         use_code_cache(target_dir)
     log_dir = root / (inv.log_path or project.log_path)

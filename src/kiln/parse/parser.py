@@ -16,10 +16,8 @@ from typing import Any
 from kiln.config.node_config import defaults_for, merge_config, tree_configs
 from kiln.errors import KilnError, Location, ParseError
 from kiln.jinja.context import ContextFactory, Recorder, parse_ref_args
-from kiln.jinja.environment import parse_ast, render_string
 from kiln.jinja.macros import BUILTIN_PACKAGE
 from kiln.manifest.nodes import Doc, Macro, Manifest, Node, RefCall
-from kiln.parse import static
 from kiln.parse.fast_scan import fast_extract
 from kiln.parse.files import SourceFile, checksum_text, discover
 from kiln.parse.properties import Properties, read_properties
@@ -301,6 +299,9 @@ class ProjectParser:
             return FileResult([], [], {}, [])
         found = fast_extract(text)
         if found is None:
+            from kiln.jinja.environment import parse_ast
+            from kiln.parse import static
+
             found = static.extract(parse_ast(text, path))
         if found is not None and not any(
             self._macro_needs_render(n) or self.registry.lookup(n) is None
@@ -328,6 +329,9 @@ class ProjectParser:
         return result
 
     def _render_for_parse(self, node: Node, path: str, text: str) -> FileResult:
+        from kiln.jinja.environment import parse_ast, render_string
+        from kiln.parse import static
+
         recorder = Recorder()
         called: list[str] = []
         ctx = self.factory.context(
@@ -359,6 +363,8 @@ class ProjectParser:
     @staticmethod
     def _called_names(tree: Any) -> list[str]:
         import jinja2.nodes
+
+        from kiln.parse import static
 
         names = []
         for call in tree.find_all(jinja2.nodes.Call):
@@ -430,6 +436,8 @@ class ProjectParser:
         """Render Jinja in project-tree config values (hooks stay raw until run time)."""
         if not any(isinstance(v, str) and "{{" in v for v in level.values()):
             return level
+        from kiln.jinja.environment import render_string
+
         ctx = self.factory.context({}, self.package, None, execute=False)
         out = {}
         for key, value in level.items():

@@ -7,11 +7,15 @@ When anything is not literal, `extract` returns None and the caller renders the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2.nodes
+from typing import TYPE_CHECKING, Any
 
 from kiln.manifest.nodes import RefCall
+
+if TYPE_CHECKING:
+    import jinja2.nodes
+
+# jinja2 is imported by the functions that walk an AST: the literal scanner (fast_scan)
+# shares this module's names on paths that never build one.
 
 # Names that are context functions, not macro calls.
 CONTEXT_NAMES = frozenset(
@@ -75,6 +79,8 @@ class NotStatic(Exception):  # noqa: N818 - control flow
 
 def extract(tree: jinja2.nodes.Template) -> Extracted | None:
     """Literal calls of a template, or None when something must be rendered."""
+    import jinja2.nodes
+
     out = Extracted()
     if any(True for _ in tree.find_all((jinja2.nodes.Macro, jinja2.nodes.CallBlock))):
         return None
@@ -87,6 +93,8 @@ def extract(tree: jinja2.nodes.Template) -> Extracted | None:
 
 
 def _visit_call(call: jinja2.nodes.Call, out: Extracted) -> None:
+    import jinja2.nodes
+
     target = call.node
     if (
         isinstance(target, jinja2.nodes.Getattr)
@@ -129,6 +137,8 @@ def _visit_call(call: jinja2.nodes.Call, out: Extracted) -> None:
 
 
 def _literal(node: jinja2.nodes.Node) -> Any:
+    import jinja2.nodes
+
     try:
         return node.as_const()  # type: ignore[attr-defined]
     except (jinja2.nodes.Impossible, AttributeError):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 # `var('x')` but not `env_var('x')` or `foo.var('x')`
 _VAR_CALL = re.compile(r"(?<![\w.])var\s*\(\s*['\"]([^'\"]+)['\"]")
@@ -20,6 +22,8 @@ _LITERAL_NAMES = frozenset({"true", "false", "none", "True", "False", "None"})
 
 @lru_cache(maxsize=1)
 def _lexer_environment() -> jinja2.Environment:
+    import jinja2  # only config comparison needs it: writing the sidecar must not
+
     return jinja2.Environment(extensions=["jinja2.ext.do"])
 
 
@@ -52,6 +56,8 @@ def config_call_sources(code: str) -> dict[str, str]:
         >>> config_call_sources("{{ config(materialized='table', schema=env_var('S')) }}")
         {'schema': "{{ env_var('S') }}"}
     """
+    import jinja2
+
     try:
         # raw tokens: operators come as ("operator", "("); key them by the operator itself
         tokens = [
