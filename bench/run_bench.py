@@ -775,17 +775,14 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, dict[str, str | 
     return settings, dbt_versions
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = datetime.now(UTC)
-    try:
-        settings, dbt_versions = build_settings(args)
-        all_series = [s for size in settings.sizes for s in bench_size(settings, size)]
-    except (BenchError, subprocess.CalledProcessError) as exc:
-        progress(f"error: {exc}")
-        return 2
-    rows = comparisons(all_series)
-    payload: dict[str, object] = {
+def _payload(
+    args: argparse.Namespace,
+    started: datetime,
+    settings: Settings,
+    dbt_versions: dict[str, str | None] | None,
+    all_series: list[Series],
+) -> dict[str, object]:
+    return {
         "benchmark": "parse-run",
         "started_at": started.isoformat(),
         "settings": {
@@ -796,11 +793,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             "smoke": args.smoke,
         },
         "environment": environment(settings, dbt_versions),
-        "summary": [row.to_json() for row in rows],
+        "summary": [row.to_json() for row in comparisons(all_series)],
         "series": [s.to_json() for s in all_series],
     }
-    path = write_results(args.results_dir, started, payload)
-    print(render_table(rows))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    all_series: list[Series] = []
+    try:
+        settings, dbt_versions = build_settings(args)
+        for size in settings.sizes:
+            all_series += bench_size(settings, size)
+            # Written after each size, so a long run stopped midway keeps what finished.
+            path = write_results(
+                args.results_dir,
+                started,
+                _payload(args, started, settings, dbt_versions, all_series),
+            )
+    except (BenchError, subprocess.CalledProcessError) as exc:
+        progress(f"error: {exc}")
+        return 2
+    print(render_table(comparisons(all_series)))
     progress(f"results written to {path}")
     failed = sum(len(s.samples) - len(s.ok()) for s in all_series)
     if failed:

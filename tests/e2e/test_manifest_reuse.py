@@ -86,6 +86,12 @@ def test_an_edited_body_is_re_serialized_in_place(project, serializations):
     assert proj.manifest()["nodes"]["model.e2e.b"]["raw_code"] == "select id from {{ ref('a') }}"
     assert _stable(_full_rewrite(proj)) == _stable(proj.manifest())
 
+    # A model with tests attached (its record lists what the tests need of it).
+    proj.write({"models/a.sql": "select 1 as id -- edited"})
+    assert proj.run("parse").exit_code == 0
+    assert proj.manifest()["nodes"]["model.e2e.a"]["raw_code"].endswith("-- edited")
+    assert _stable(_full_rewrite(proj)) == _stable(proj.manifest())
+
 
 def test_a_file_rewritten_by_another_tool_is_serialized_again(project, serializations):
     proj = project(FILES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +65,20 @@ def encode_json(value: Any, artifact: Path) -> bytes:
         ) from exc
 
 
-def write_bytes_atomic(target: Path, payload: bytes) -> Path:
-    """Write `payload` to `target` through a temporary file and a rename.
+def write_bytes_atomic(target: Path, payload: bytes | Iterable[bytes | memoryview]) -> Path:
+    """Write `payload` (bytes, or chunks written in turn) to `target` through a temporary
+    file and a rename.
 
     Raises:
         ArtifactError: the file cannot be written.
     """
+    chunks = [payload] if isinstance(payload, bytes) else payload
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique name opened with "x" honours the umask (mkstemp would force 0600).
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temporary, "xb") as handle:
-            handle.write(payload)
+            handle.writelines(chunks)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)

@@ -81,10 +81,14 @@ def write_manifest_file(path: Path, manifest: Manifest, **meta: Any) -> Path:
 
 def _serialize(
     path: Path, manifest: Manifest, meta: dict[str, Any]
-) -> tuple[bytes, dict[str, tuple[int, int]]]:
+) -> tuple[list[bytes], dict[str, tuple[int, int]]]:
     """The whole document, with the spans of the metadata and of each node."""
-    document = manifest_v12.to_manifest_v12(manifest, **meta)
-    metadata, nodes = document.pop("metadata"), document.pop("nodes")
+    # Nodes are converted and encoded one by one: holding every node's record at once
+    # was the peak memory of a cold parse.
+    document = manifest_v12.to_manifest_v12(manifest, with_nodes=False, **meta)
+    metadata = document.pop("metadata")
+    del document["nodes"]
+    nodes = manifest_v12.node_records(manifest, meta.get("project_root"))
     parts: list[bytes] = []
     spans: dict[str, tuple[int, int]] = {}
     size = 0
@@ -99,17 +103,17 @@ def _serialize(
     add(b'{"metadata":')
     add(encode_json(metadata, path), _METADATA)
     add(b',"nodes":{')
-    for index, (uid, record) in enumerate(nodes.items()):
+    for index, (uid, record) in enumerate(nodes):
         add((b"," if index else b"") + encode_json(uid, path) + b":")
         add(encode_json(record, path), uid)
     rest = encode_json(document, path)
     add(b"}" + (b"," + rest[1:] if len(rest) > 2 else b"}"))
-    return b"".join(parts), spans
+    return parts, spans
 
 
 def _splice(
     path: Path, manifest: Manifest, meta: dict[str, Any], previous: Layout
-) -> tuple[bytes, dict[str, tuple[int, int]]] | None:
+) -> tuple[list[bytes | memoryview], dict[str, tuple[int, int]]] | None:
     """The previous file with new metadata and re-serialized patched nodes (None: cannot)."""
     try:
         old = path.read_bytes()
@@ -120,18 +124,19 @@ def _splice(
         return None
     fresh = {_METADATA: _metadata_bytes(path, manifest, meta)}
     if redo:
-        context = manifest_v12.node_context(manifest, meta.get("project_root"))
+        context = manifest_v12.node_context(manifest, meta.get("project_root"), redo)
         for uid in redo:
             record = manifest_v12.node_v12(manifest.nodes[uid], context)
             fresh[uid] = encode_json(record, path)
     replaced = sorted((previous.spans[key], chunk) for key, chunk in fresh.items())
-    parts: list[bytes] = []
+    view = memoryview(old)  # slices of it are not copies; join copies once
+    parts: list[bytes | memoryview] = []
     cursor = 0
     for (begin, end), chunk in replaced:
-        parts += (old[cursor:begin], chunk)
+        parts += (view[cursor:begin], chunk)
         cursor = end
-    parts.append(old[cursor:])
-    return b"".join(parts), _shifted(previous.spans, fresh)
+    parts.append(view[cursor:])
+    return parts, _shifted(previous.spans, fresh)
 
 
 def _shifted(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 CACHE_FILE = "kiln_partial_parse.pickle"
 FILES_CACHE_FILE = "kiln_parse_files.pickle"
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 _MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,10 @@ def _save_head(
     by_uid: dict[str, FileResult],
 ) -> None:
     head = {"format": CACHE_FORMAT, "key": key, "signature": signature, "stats": stats, "env": env}
-    body = {"macros": factory.registry.packages, "manifest": manifest, "results": by_uid}
+    # Each node's extraction result pickled on its own: patching an edited body unpickles
+    # the results of the edited files only.
+    results = {uid: pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for uid, r in by_uid.items()}
+    body = {"macros": factory.registry.packages, "manifest": manifest, "results": results}
     _save(path, head, body)
 
 
@@ -231,7 +234,7 @@ def _reuse(
 def _patch_bodies(
     factory: ContextFactory,
     manifest: Manifest,
-    results: dict[str, FileResult],
+    results: dict[str, bytes],
     changed: list[str],
     inputs: ParseInputs,
 ) -> list[str] | None:
@@ -256,7 +259,8 @@ def _patch_bodies(
     for full in changed:
         rel = Path(full).relative_to(root).as_posix()
         node = by_path.get(rel)
-        old = results.get(node.unique_id) if node is not None else None
+        blob = results.get(node.unique_id) if node is not None else None
+        old = pickle.loads(blob) if blob is not None else None
         if node is None or old is None:
             return None
         text = Path(full).read_text(encoding="utf-8")
@@ -264,7 +268,6 @@ def _patch_bodies(
         if _shape(new) != _shape(old):
             return None
         node.raw_code, node.checksum = text, checksum_text(text)
-        results[node.unique_id] = new
         patched.append(node.unique_id)
     return patched
 

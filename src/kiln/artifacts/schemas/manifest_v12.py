@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -554,13 +554,19 @@ def _fixture_v12(fixture: Mapping[str, Any], *, with_input: bool) -> dict[str, A
 
 
 def to_manifest_v12(
-    manifest: Manifest, *, project_root: str | None = None, **meta: Any
+    manifest: Manifest,
+    *,
+    project_root: str | None = None,
+    with_nodes: bool = True,
+    **meta: Any,
 ) -> dict[str, Any]:
     """The manifest.json document for `manifest`, in schema v12.
 
     Args:
         manifest: the parsed project.
         project_root: the absolute project folder, recorded as each seed's `root_path`.
+        with_nodes: False leaves `nodes` empty, for a writer that streams them
+            (`node_records`) instead of holding every node's record at once.
         **meta: the metadata arguments of `manifest_metadata`.
 
     Returns:
@@ -568,7 +574,17 @@ def to_manifest_v12(
     """
     metadata = manifest_metadata(manifest, **meta)
     context = node_context(manifest, project_root)
-    return {"metadata": metadata, **_resources(manifest, context), **_maps(manifest)}
+    resources = _resources(manifest, context, with_nodes)
+    return {"metadata": metadata, **resources, **_maps(manifest)}
+
+
+def node_records(
+    manifest: Manifest, project_root: str | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(unique id, record) of each node of `nodes`, in the document's order, one at a time."""
+    context = node_context(manifest, project_root)
+    for uid, node in sorted(manifest.nodes.items()):
+        yield uid, node_v12(node, context)
 
 
 def manifest_metadata(
@@ -612,14 +628,21 @@ def manifest_metadata(
     }
 
 
-def node_context(manifest: Manifest, project_root: str | None) -> _Context:
-    """What `node_v12` needs beyond each node: the project folder and attached tests."""
-    return _Context(project_root, _tests_by_attached_node(manifest.nodes.values()))
+def node_context(
+    manifest: Manifest, project_root: str | None, for_nodes: Collection[str] | None = None
+) -> _Context:
+    """What `node_v12` needs beyond each node: the project folder and attached tests
+    (of the nodes in `for_nodes` only, when given)."""
+    tests: Iterable[Node] = manifest.nodes.values()
+    if for_nodes is not None:
+        tests = [n for n in tests if n.attached_node in for_nodes]
+    return _Context(project_root, _tests_by_attached_node(tests))
 
 
-def _resources(manifest: Manifest, context: _Context) -> dict[str, Any]:
+def _resources(manifest: Manifest, context: _Context, with_nodes: bool) -> dict[str, Any]:
+    nodes = sorted(manifest.nodes.items()) if with_nodes else []
     return {
-        "nodes": {uid: node_v12(n, context) for uid, n in sorted(manifest.nodes.items())},
+        "nodes": {uid: node_v12(n, context) for uid, n in nodes},
         "sources": {uid: source_v12(s) for uid, s in sorted(manifest.sources.items())},
         "macros": {uid: macro_v12(m) for uid, m in sorted(manifest.macros.items())},
         "docs": {uid: doc_v12(d) for uid, d in sorted(manifest.docs.items())},
