@@ -86,10 +86,6 @@ def _code_stamp() -> str:
     return f"{__version__}:{newest}"
 
 
-def _env_still_matches(results: dict[str, FileResult]) -> bool:
-    return all(_env_matches(result.env_vars_used) for result in results.values())
-
-
 def _env_matches(recorded: dict[str, Any]) -> bool:
     """Whether each env var still has the value recorded (None: it was unset)."""
     return all(
@@ -151,7 +147,6 @@ def parse_with_cache(
 
     if not isinstance(head, dict) or (head.get("format"), head.get("key")) != (CACHE_FORMAT, key):
         head = None
-    usable = head is not None
     if head is not None and _env_matches(head["env"]):
         reused = _reuse(factory, head, head_path, stats, make_inputs)
         if reused is not None:
@@ -159,11 +154,11 @@ def parse_with_cache(
     from kiln.parse.parser import ProjectParser
 
     inputs = make_inputs()
-    if usable:
+    if head is not None:
         stored = _load(files_path)
         if isinstance(stored, dict):
             inputs.cached_files = {
-                k: v for k, v in stored["files"].items() if _env_still_matches({k: v})
+                k: v for k, v in stored["files"].items() if _env_matches(v.env_vars_used)
             }
             inputs.cached_yaml, inputs.cached_tests = stored["yaml"], stored["tests"]
     parser = ProjectParser(inputs)

@@ -90,8 +90,7 @@ def build_sidecar(
     the manifest when it was built from the same parse generation: only patched nodes
     are digested and scanned again. Var values are always fingerprinted anew.
     """
-    same = previous is not None and bool(manifest.generation)
-    if previous is None or not same or previous.generation != manifest.generation:
+    if previous is None or not manifest.generation or previous.generation != manifest.generation:
         vars_out, env_out = node_fingerprints(manifest, resolver)
         digests = node_digests(manifest)
         sources = source_locations(manifest, root)
