@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import abc
 import enum
+import functools
 import logging
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,11 +55,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from kiln.adapters.relation import Relation
+from kiln.adapters.relation_cache import RelationCache, SchemaKey
 from kiln.adapters.table_options import NodeContext, TableOptions
 from kiln.errors import DatabaseError, InternalError, KilnError, ProfileError
 
 if TYPE_CHECKING:
     from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,10 @@ class Capabilities:
         incremental_strategies: the strategies models may ask for.
         subquery_alias: a subquery in FROM must have an alias (PostgreSQL before 16), so a
             `ref` limited to a microbatch batch gets one, as dbt's `require_alias` does.
+        case_sensitive_names: quoted schema and relation names differing only by case
+            are different objects.
+        drops_dependents: `DROP ... CASCADE` also drops the views built on the dropped
+            relation, so Kiln cannot tell from the statement alone what is gone.
     """
 
     transactions: bool = True
@@ -121,6 +129,8 @@ class Capabilities:
     clone: bool = False
     table_options: frozenset[str] = frozenset()
     subquery_alias: bool = False
+    case_sensitive_names: bool = False
+    drops_dependents: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +325,7 @@ class Adapter(abc.ABC):
         # and concurrent CREATE SCHEMA IF NOT EXISTS races on some engines (Postgres).
         self._created_schemas: set[tuple[str | None, str]] = set()
         self._schema_lock = threading.Lock()
+        self._relations = RelationCache()
 
     # -- construction -----------------------------------------------------------------
 
@@ -385,7 +396,10 @@ class Adapter(abc.ABC):
             DatabaseError: the warehouse rejected the statement.
         """
         logger.debug("SQL: %s", sql)
-        return self._send(sql, fetch, bindings)
+        result = self._send(sql, fetch, bindings)
+        if not _reads_only(sql):
+            self._relations.clear()  # user SQL may create or drop anything
+        return result
 
     def fetch(self, sql: str) -> ResultTable:
         """Run a query and return its rows."""
@@ -421,8 +435,69 @@ class Adapter(abc.ABC):
         fetch: bool = False,
         bindings: Sequence[Any] | None = None,
     ) -> tuple[AdapterResponse, ResultTable | None]:
-        """Render a statement Kiln built and run it."""
-        return self._send(self._to_sql(expr), fetch, bindings)
+        """Render a statement Kiln built, run it and keep the relation cache current."""
+        result = self._send(self._to_sql(expr), fetch, bindings)
+        self._track(expr)
+        return result
+
+    def _track(self, expr: exp.Expression) -> None:
+        """Follow a statement's effect on the relation cache; forget all when unsure."""
+        from sqlglot import exp
+
+        if isinstance(expr, _keeps_relations()):
+            return
+        if isinstance(expr, exp.Command) and str(expr.this).upper().startswith(_READ_COMMANDS):
+            return
+        kind = str(expr.args.get("kind") or "").upper()
+        cascades = bool(expr.args.get("cascade")) and self.capabilities.drops_dependents
+        if isinstance(expr, exp.Create) and kind == "SCHEMA":
+            return
+        if isinstance(expr, exp.Alter) and not any(
+            isinstance(a, exp.AlterRename) for a in expr.args.get("actions") or ()
+        ):
+            return  # column changes
+        if isinstance(expr, exp.Create) and kind in ("TABLE", "VIEW"):
+            target = expr.this.this if isinstance(expr.this, exp.Schema) else expr.this
+            temporary = any(True for _ in expr.find_all(exp.TemporaryProperty))
+            if temporary or self._cache_relation(target, kind.lower()):
+                return
+        elif isinstance(expr, exp.Drop) and kind in ("TABLE", "VIEW") and not cascades:
+            tables = expr.args.get("tables") or []
+            if len(tables) == 1 and self._uncache_relation(tables[0]):
+                return
+        elif isinstance(expr, exp.Drop) and kind == "SCHEMA" and not cascades:
+            table = (expr.args.get("tables") or [None])[0]
+            if isinstance(table, exp.Table) and table.db:
+                self._relations.forget(self._schema_key(table.catalog or None, table.db))
+                return
+        elif isinstance(expr, exp.Alter) and kind in ("TABLE", "VIEW"):
+            actions = expr.args.get("actions") or []
+            if len(actions) == 1 and self._uncache_relation(expr.this):
+                new = expr.this.copy()
+                new.set("this", actions[0].this.this.copy())
+                if self._cache_relation(new, kind.lower()):
+                    return
+        self._relations.clear()
+
+    def _cache_relation(self, table: exp.Expression, type: str) -> bool:
+        """Add a created relation to the cache; False when the statement names no schema."""
+        from sqlglot import exp
+
+        if not isinstance(table, exp.Table) or not table.db:
+            return False
+        key = self._schema_key(table.catalog or None, table.db)
+        relation = self.relation(table.catalog or self.database, table.db, table.name, type)
+        self._relations.add(key, relation)
+        return True
+
+    def _uncache_relation(self, table: exp.Expression) -> bool:
+        """Remove a dropped relation from the cache; False when it names no schema."""
+        from sqlglot import exp
+
+        if not isinstance(table, exp.Table) or not table.db:
+            return False
+        self._relations.remove(self._schema_key(table.catalog or None, table.db), table.name)
+        return True
 
     def _handle(self) -> _Handle:
         handle: _Handle | None = getattr(self._local, "handle", None)
@@ -486,6 +561,9 @@ class Adapter(abc.ABC):
 
         try:
             self._run(exp.Commit())
+        except BaseException:
+            self._relations.clear()
+            raise
         finally:
             # A failed COMMIT ends the transaction too; the engine has rolled it back.
             handle.in_transaction = False
@@ -497,6 +575,8 @@ class Adapter(abc.ABC):
             return
         from sqlglot import exp
 
+        # The rolled-back DDL may already be in the cache.
+        self._relations.clear()
         try:
             self._run(exp.Rollback())
         except KilnError as exc:
@@ -663,12 +743,25 @@ class Adapter(abc.ABC):
         return folded[0] if folded else None
 
     def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
-        """Relations of a schema whose name matches case-insensitively (a superset is fine).
+        """Relations of a schema whose name matches case-insensitively, from the cache.
 
-        The default lists the whole schema; adapters narrow the query, because listing a
-        schema of thousands of relations for every node made runs quadratic.
+        A schema is listed on its first lookup and again after the cache was cleared.
         """
-        return self.list_relations(schema)
+        key = self._schema_key(schema.database, schema.schema)
+        found = self._relations.named(key, identifier)
+        if found is not None:
+            return found
+        version = self._relations.version
+        listing = self.list_relations(schema)
+        self._relations.store(key, listing, version)
+        folded = identifier.casefold()
+        return [r for r in listing if r.identifier.casefold() == folded]
+
+    def _schema_key(self, database: str | None, schema: str) -> SchemaKey:
+        catalog = (database or self.database or "") if self.capabilities.catalogs else ""
+        if self.capabilities.case_sensitive_names:
+            return catalog, schema
+        return catalog.casefold(), schema.casefold()
 
     # -- schemas -------------------------------------------------------------------------------
 
@@ -795,9 +888,9 @@ class Adapter(abc.ABC):
         """`INSERT INTO target (columns) SELECT columns FROM source`."""
         from sqlglot import exp
 
-        select = exp.select(*[col(c) for c in columns]).from_(self._table(source))
+        query = select([col(c) for c in columns], self._table(source))
         into = exp.Schema(this=self._table(target), expressions=[ident(c) for c in columns])
-        return self._run(exp.Insert(this=into, expression=select))[0]
+        return self._run(exp.Insert(this=into, expression=query))[0]
 
     def insert_rows(
         self, relation: Relation, columns: Sequence[Column], rows: Sequence[Sequence[Any]]
@@ -921,9 +1014,12 @@ class Adapter(abc.ABC):
                 where=exp.Where(this=self._window_condition(column, start, end)),
             )
         )
-        select = exp.select(*[col(c) for c in columns]).from_(self._table(source))
+        rows = select(
+            [col(c) for c in columns],
+            self._table(source),
+            where=[self._window_condition(column, start, end)],
+        )
         into = exp.Schema(this=self._table(target), expressions=[ident(c) for c in columns])
-        rows = select.where(self._window_condition(column, start, end))
         return self._run(exp.Insert(this=into, expression=rows))[0]
 
     def _window_condition(self, column: str, start: datetime, end: datetime) -> exp.Expression:
@@ -1075,9 +1171,9 @@ class Adapter(abc.ABC):
         """`INSERT OVERWRITE TABLE target SELECT columns FROM source` (dynamic partitions)."""
         from sqlglot import exp
 
-        select = exp.select(*[col(c) for c in columns]).from_(self._table(source))
+        query = select([col(c) for c in columns], self._table(source))
         into = exp.Schema(this=self._table(target), expressions=[ident(c) for c in columns])
-        return exp.Insert(this=into, expression=select, overwrite=True)
+        return exp.Insert(this=into, expression=query, overwrite=True)
 
     def _delete_partitions_sql(
         self, target: Relation, source: Relation, partition_by: list[str]
@@ -1086,14 +1182,14 @@ class Adapter(abc.ABC):
         from sqlglot import exp
 
         dest, src = self.normalize_identifier(DEST_ALIAS), self.normalize_identifier(SOURCE_ALIAS)
-        target_table = exp.alias_(self._table(target), dest, table=True)
+        target_table = aliased(self._table(target), dest)
         if not partition_by:
             return exp.Delete(this=target_table)
         match = _and(
             [exp.NullSafeEQ(this=col(c, src), expression=col(c, dest)) for c in partition_by]
         )
-        source_table = exp.alias_(self._table(source), src, table=True)
-        exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table).where(match))
+        source_table = aliased(self._table(source), src)
+        exists = exp.Exists(this=select([exp.Literal.number(1)], source_table, where=[match]))
         return exp.Delete(this=target_table, where=exp.Where(this=exists))
 
     def _create_view_sql(
@@ -1133,7 +1229,7 @@ class Adapter(abc.ABC):
         if keys and source is not None:
             conditions.append(self._key_in_source(source, keys, dest, src))
         conditions.extend(exp.Paren(this=p) for p in predicates)
-        target_table = exp.alias_(self._table(target), dest, table=True)
+        target_table = aliased(self._table(target), dest)
         return exp.Delete(this=target_table, where=exp.Where(this=_and(conditions)))
 
     def _key_in_source(
@@ -1142,11 +1238,11 @@ class Adapter(abc.ABC):
         from sqlglot import exp
 
         if len(keys) == 1:
-            query = exp.select(col(keys[0])).from_(self._table(source)).subquery()
+            query = exp.Subquery(this=select([col(keys[0])], self._table(source)))
             return exp.In(this=exp.Paren(this=col(keys[0], dest)), query=query)
         match = _and([exp.EQ(this=col(k, src), expression=col(k, dest)) for k in keys])
-        source_table = exp.alias_(self._table(source), src, table=True)
-        return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table).where(match))
+        source_table = aliased(self._table(source), src)
+        return exp.Exists(this=select([exp.Literal.number(1)], source_table, where=[match]))
 
     def _merge_sql(
         self,
@@ -1174,8 +1270,8 @@ class Adapter(abc.ABC):
         )
         whens.append(exp.When(matched=False, then=insert))
         return exp.Merge(
-            this=exp.alias_(self._table(target), dest, table=True),
-            using=exp.alias_(self._table(source), src, table=True),
+            this=aliased(self._table(target), dest),
+            using=aliased(self._table(source), src),
             on=_and(on),
             whens=exp.Whens(expressions=whens),
         )
@@ -1208,13 +1304,66 @@ class Adapter(abc.ABC):
 
     def _to_sql(self, expr: exp.Expression) -> str:
         """The one place Kiln's statements become text (and are logged, VALUES redacted)."""
-        sql = str(expr.sql(dialect=self.dialect, identify=True))
+        dialect = _sqlglot_dialect(self.dialect)
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("SQL: %s", _redacted(expr).sql(dialect=self.dialect, identify=True))
-        return sql
+            logger.debug("SQL: %s", dialect.generate(_redacted(expr), identify=True))
+        # Every tree is built for one statement, so the generator may use it without a copy.
+        return str(dialect.generate(expr, copy=False, identify=True))
 
 
 # -- tree helpers ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _keeps_relations() -> tuple[type[object], ...]:
+    """Statements that neither create, drop nor rename a relation."""
+    from sqlglot import exp
+
+    return (
+        exp.Query,
+        exp.Insert,
+        exp.Delete,
+        exp.Update,
+        exp.Merge,
+        exp.Transaction,
+        exp.Commit,
+        exp.Rollback,
+        exp.Set,
+        exp.TruncateTable,
+        exp.Copy,
+        exp.Describe,
+    )
+
+
+# Commands (statements sqlglot keeps as text) that read, or touch only partitions.
+_READ_COMMANDS = ("SHOW ", "DESCRIBE ", "MSCK REPAIR ")
+
+
+_READ_ONLY = re.compile(r"\s*(select|with|show|describe|explain|values)\b", re.IGNORECASE)
+_INTO = re.compile(r"\binto\b", re.IGNORECASE)
+
+
+def _reads_only(sql: str) -> bool:
+    """Whether user SQL surely leaves relations alone (`SELECT ... INTO` creates a table)."""
+    return bool(_READ_ONLY.match(_strip_leading_comments(sql))) and not _INTO.search(sql)
+
+
+def _strip_leading_comments(sql: str) -> str:
+    text = sql.lstrip()
+    while text.startswith(("--", "/*")):
+        end = text.find("\n") if text.startswith("--") else text.find("*/")
+        if end < 0:
+            return ""
+        text = text[end + (1 if text.startswith("--") else 2) :].lstrip()
+    return text
+
+
+@functools.cache
+def _sqlglot_dialect(name: str) -> Dialect:
+    """One sqlglot dialect object per engine (looking one up by name builds a new one)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(name)
 
 
 def ident(name: str) -> exp.Identifier:
@@ -1229,6 +1378,40 @@ def col(name: str, table: str | None = None) -> exp.Column:
     from sqlglot import exp
 
     return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def select(
+    columns: Sequence[exp.Expression],
+    source: exp.Expression | None = None,
+    where: Sequence[exp.Expression] = (),
+    order_by: Sequence[exp.Expression] = (),
+) -> exp.Select:
+    """`SELECT columns [FROM source] [WHERE a AND b ...] [ORDER BY ...]`.
+
+    Built node by node rather than with sqlglot's chained builders, which deep-copy the
+    query at every step: the parts here are always fresh, and the copies were most of
+    Kiln's per-node cost in a run.
+    """
+    from sqlglot import exp
+
+    query = exp.Select(expressions=list(columns))
+    if source is not None:
+        query.set("from_", exp.From(this=source))
+    if where:
+        # AND binds tighter than OR: an OR condition keeps its own parentheses.
+        parts = [exp.Paren(this=w) if isinstance(w, exp.Or) else w for w in where]
+        query.set("where", exp.Where(this=_and(parts)))
+    if order_by:
+        query.set("order", exp.Order(expressions=[exp.Ordered(this=o) for o in order_by]))
+    return query
+
+
+def aliased(table: exp.Table, alias: str) -> exp.Table:
+    """`table AS alias`."""
+    from sqlglot import exp
+
+    table.set("alias", exp.TableAlias(this=ident(alias)))
+    return table
 
 
 def raw(text: str) -> exp.Expression:

@@ -27,6 +27,7 @@ from kiln.adapters.base import (
     col,
     ident,
     raw,
+    select,
 )
 from kiln.adapters.relation import Relation
 from kiln.errors import DatabaseError, ProfileError
@@ -177,22 +178,9 @@ class DuckDBAdapter(Adapter):
 
     def list_relations(self, schema: SchemaRef) -> list[Relation]:
         """Tables and views of one schema, from information_schema."""
-        return self._relations_where(schema, None)
-
-    def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
-        return self._relations_where(schema, identifier)
-
-    def _relations_where(self, schema: SchemaRef, identifier: str | None) -> list[Relation]:
-        from sqlglot import exp
-
-        query = (
-            exp.select(col("table_catalog"), col("table_schema"), col("table_name"))
-            .select(col("table_type"))
-            .from_(_info_table("tables"))
-            .where(*self._scope(schema.database or self.database, schema.schema))
-        )
-        if identifier is not None:
-            query = query.where(_lower_eq("table_name", identifier))
+        conditions = self._scope(schema.database or self.database, schema.schema)
+        names = ("table_catalog", "table_schema", "table_name", "table_type")
+        query = select([col(n) for n in names], _info_table("tables"), where=conditions)
         table = self._run(query, fetch=True)[1]
         assert table is not None
         return [
@@ -202,7 +190,6 @@ class DuckDBAdapter(Adapter):
 
     def get_columns(self, relation: Relation) -> list[Column]:
         """Columns in ordinal order; types as information_schema spells them."""
-        from sqlglot import exp
 
         database = relation.database
         if database is None:
@@ -210,11 +197,11 @@ class DuckDBAdapter(Adapter):
             database = "temp" if relation.schema is None else self.database
         conditions = [_lower_eq("table_name", relation.identifier)]
         conditions += self._scope(database, relation.schema)
-        query = (
-            exp.select(col("column_name"), col("data_type"))
-            .from_(_info_table("columns"))
-            .where(*conditions)
-            .order_by(col("ordinal_position"))
+        query = select(
+            [col("column_name"), col("data_type")],
+            _info_table("columns"),
+            where=conditions,
+            order_by=[col("ordinal_position")],
         )
         table = self._run(query, fetch=True)[1]
         assert table is not None
@@ -281,7 +268,7 @@ class DuckDBAdapter(Adapter):
         ]
         into = exp.Schema(this=self._table(relation), expressions=[ident(c.name) for c in columns])
         bindings = [list(values) for values in zip(*rows, strict=True)]
-        self._run(exp.Insert(this=into, expression=exp.select(*cells)), bindings=bindings)
+        self._run(exp.Insert(this=into, expression=select(cells)), bindings=bindings)
 
     def _alter_column_type_sql(
         self, relation: Relation, column_name: str, new_type: str

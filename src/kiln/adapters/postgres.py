@@ -28,9 +28,11 @@ from kiln.adapters.base import (
     DBAPIConnection,
     ResultTable,
     SchemaRef,
+    aliased,
     col,
     ident,
     raw,
+    select,
 )
 from kiln.adapters.relation import Relation
 from kiln.errors import DatabaseError, ProfileError
@@ -130,6 +132,8 @@ class PostgresAdapter(Adapter):
         comments=CommentStyle.COMMENT_STATEMENT,
         materialized_views=True,
         subquery_alias=True,
+        case_sensitive_names=True,
+        drops_dependents=True,
     )
     credentials: ClassVar[type[Credentials]] = PostgresCredentials
     param_marker: ClassVar[str] = "%s"
@@ -169,33 +173,25 @@ class PostgresAdapter(Adapter):
 
     def list_relations(self, schema: SchemaRef) -> list[Relation]:
         """Tables, views and materialized views of one schema, from pg_catalog."""
-        return self._relations_where(schema, None)
-
-    def _relations_named(self, schema: SchemaRef, identifier: str) -> list[Relation]:
-        return self._relations_where(schema, identifier)
-
-    def _relations_where(self, schema: SchemaRef, identifier: str | None) -> list[Relation]:
         from sqlglot import exp
 
         if schema.database and schema.database != self.database:
             return []  # PostgreSQL cannot look into another database
-        query = (
-            exp.select(col("relname", "c"), col("relkind", "c"))
-            .from_(exp.alias_(_catalog_table("pg_class"), "c", table=True))
-            .join(
-                exp.alias_(_catalog_table("pg_namespace"), "n", table=True),
-                on=exp.EQ(this=col("oid", "n"), expression=col("relnamespace", "c")),
-            )
-            .where(exp.EQ(this=col("nspname", "n"), expression=exp.Literal.string(schema.schema)))
-            .where(col("relkind", "c").isin(*[exp.Literal.string(k) for k in _RELKINDS]))
+        kinds = [exp.Literal.string(k) for k in _RELKINDS]
+        conditions: list[exp.Expression] = [
+            exp.EQ(this=col("nspname", "n"), expression=exp.Literal.string(schema.schema)),
+            exp.In(this=col("relkind", "c"), expressions=kinds),
+        ]
+        query = select(
+            [col("relname", "c"), col("relkind", "c")],
+            aliased(_catalog_table("pg_class"), "c"),
+            where=conditions,
         )
-        if identifier is not None:
-            query = query.where(
-                exp.EQ(
-                    this=exp.Lower(this=col("relname", "c")),
-                    expression=exp.Lower(this=exp.Literal.string(identifier)),
-                )
-            )
+        namespaces = exp.Join(
+            this=aliased(_catalog_table("pg_namespace"), "n"),
+            on=exp.EQ(this=col("oid", "n"), expression=col("relnamespace", "c")),
+        )
+        query.set("joins", [namespaces])
         rows = self._run(query, fetch=True)[1]
         assert rows is not None
         return [
@@ -214,13 +210,15 @@ class PostgresAdapter(Adapter):
         type_name = exp.Anonymous(
             this="format_type", expressions=[col("atttypid"), col("atttypmod")]
         )
-        query = (
-            exp.select(col("attname"), type_name)
-            .from_(_catalog_table("pg_attribute"))
-            .where(exp.EQ(this=col("attrelid"), expression=regclass))
-            .where(exp.GT(this=col("attnum"), expression=exp.Literal.number(0)))
-            .where(exp.Not(this=col("attisdropped")))
-            .order_by(col("attnum"))
+        query = select(
+            [col("attname"), type_name],
+            _catalog_table("pg_attribute"),
+            where=[
+                exp.EQ(this=col("attrelid"), expression=regclass),
+                exp.GT(this=col("attnum"), expression=exp.Literal.number(0)),
+                exp.Not(this=col("attisdropped")),
+            ],
+            order_by=[col("attnum")],
         )
         rows = self._run(query, fetch=True)[1]
         assert rows is not None
@@ -258,7 +256,7 @@ class PostgresAdapter(Adapter):
                 setting = exp.Anonymous(
                     this="current_setting", expressions=[exp.Literal.string("server_version_num")]
                 )
-                table = self._run(exp.select(setting), fetch=True)[1]
+                table = self._run(select([setting]), fetch=True)[1]
                 assert table is not None
                 self._version = int(table.rows[0][0])
             return self._version
@@ -348,7 +346,7 @@ def _set_config(name: str, value: str) -> exp.Expression:
         this="set_config",
         expressions=[exp.Literal.string(name), exp.Literal.string(value), exp.false()],
     )
-    return exp.select(call)
+    return select([call])
 
 
 def _first_line(exc: Exception) -> str:

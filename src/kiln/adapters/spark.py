@@ -49,6 +49,7 @@ from kiln.adapters.base import (
     col,
     ident,
     raw,
+    select,
 )
 from kiln.adapters.relation import Relation
 from kiln.adapters.table_options import TableOptions, column_list
@@ -531,16 +532,15 @@ class SparkAdapter(Adapter):
 
     def _rebuild_sql(self, relation: Relation, exprs: list[exp.Expression]) -> list[exp.Expression]:
         """Copy into `<name>__dbt_tmp` with the node's layout, then swap by renames."""
-        from sqlglot import exp
 
         node = self.current_node
         options = self.table_options(node.config) if node is not None else TableOptions()
         new = self.derived_relation(relation, "__dbt_tmp").incorporate(type="table")
         backup = self.derived_relation(relation, "__dbt_backup").incorporate(type="table")
-        select = exp.select(*exprs).from_(self._table(relation))
+        query = select(exprs, self._table(relation))
         statements = [
             self._drop_sql(new),
-            self._create_table_as_sql(new, select, False, options),
+            self._create_table_as_sql(new, query, False, options),
             self._rename_sql(relation, backup.identifier),
         ]
         if self._partition_columns(relation):  # see _swap_relation
