@@ -637,9 +637,11 @@ def environment(
     }
 
 
-def write_results(results_dir: Path, started: datetime, payload: dict[str, object]) -> Path:
+def write_results(
+    results_dir: Path, started: datetime, payload: dict[str, object], kind: str = "parse-run"
+) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{started:%Y%m%dT%H%M%SZ}-parse-run.json"
+    path = results_dir / f"{started:%Y%m%dT%H%M%SZ}-{kind}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return path
 

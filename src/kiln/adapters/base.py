@@ -17,7 +17,10 @@ The contract, part by part:
   `_to_sql` quotes every identifier Kiln writes. `normalize_identifier` folds an unquoted
   name as the engine would (lower case on Postgres), for names users write unquoted.
 - **Introspection.** `list_relations(schema)` and `get_columns(relation)` return empty
-  lists for missing objects, never raise for them; `get_relation` builds on the first.
+  lists for missing objects, never raise for them. `get_relation` answers from a
+  `RelationCache`: each schema is listed once, then every statement `_run` sends updates
+  it (`_track`); user SQL that may change relations, a rollback or a cascading drop on an
+  engine that drops dependents clears it.
 - **DDL.** `create_schema`/`drop_schema`, `create_table_as`/`create_view_as`/
   `create_table`, `rename_relation`, `drop_relation`, `truncate_relation` and
   `swap_relation` (put a freshly built relation in place of the old one). A swap is atomic
