@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 import jinja2.ext
 import jinja2.nodes
+import jinja2.runtime
 
 from kiln.errors import CompilationError, KilnError, Location, ParseError
+from kiln.jinja import simple
 from kiln.jinja.code_cache import CODE_CACHE
 
 _TEST_OPEN = re.compile(r"{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
@@ -153,20 +155,57 @@ def render_string(source: str, context: Mapping[str, Any], path: str = "<string>
     """Render a template string.
 
     The context is shared, not copied: a `ChainMap` context keeps its lazy macro scope, so
-    a render only instantiates the macros it calls.
+    a render only instantiates the macros it calls. Templates of the common simple shape
+    are rendered without compiling them (`kiln.jinja.simple`).
     """
-    template = compile_template(source, path)
     env = get_environment()
     if not isinstance(context, ChainMap):
         context = ChainMap(dict(context), env.globals)
+    segments = simple.plan(source)
+    if segments is not None:
+        try:
+            targets = simple.resolve(segments, context, env.getattr)
+        except Exception:  # noqa: BLE001 - a name Jinja resolves its own way: let it render
+            pass
+        else:
+            return _render_simple(segments, targets, context, path)
+    template = compile_template(source, path)
     ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
+    return _guarded(
+        lambda: str(env.concat(template.root_render_func(ctx))),  # type: ignore[attr-defined]
+        path,
+        lambda exc: _template_line(template, exc),
+    )
+
+
+def _render_simple(
+    segments: tuple[simple.Segment, ...],
+    targets: dict[int, Any],
+    context: Mapping[str, Any],
+    path: str,
+) -> str:
+    ctx = jinja2.runtime.new_context(get_environment(), path, {}, context, shared=True)  # type: ignore[arg-type]
+    renderer = simple.Renderer(targets, ctx.call)
+    out: list[str] = []
+
+    def run() -> str:
+        renderer.render(segments, out)
+        return "".join(out)
+
+    return _guarded(run, path, lambda exc: renderer.line)
+
+
+def _guarded(
+    render: Callable[[], str], path: str, line_of: Callable[[BaseException], int | None]
+) -> str:
+    """Run a render; errors become Kiln errors naming the file and line."""
     try:
-        return str(env.concat(template.root_render_func(ctx)))  # type: ignore[attr-defined]
+        return render()
     except MacroReturn as ret:
         return str(ret.value)
     except KilnError as exc:
         if exc.location is None:
-            exc.location = Location(path, _template_line(template, exc))
+            exc.location = Location(path, line_of(exc))
         raise
     except Exception as exc:  # anything raised while rendering is the template's fault
         message = exc.message if isinstance(exc, jinja2.TemplateError) else str(exc)
@@ -174,7 +213,7 @@ def render_string(source: str, context: Mapping[str, Any], path: str = "<string>
             f"{type(exc).__name__}: {message}"
             if not isinstance(exc, jinja2.TemplateError)
             else str(message),
-            location=Location(path, _template_line(template, exc)),
+            location=Location(path, line_of(exc)),
         ) from None
 
 
