@@ -249,10 +249,13 @@ def _execute_with_hooks(ws: Workspace, adapter: Any, ids: list[str], command: st
     from kiln.execute.hooks import run_project_hooks
     from kiln.execute.tasks import execute_nodes
 
-    run_project_hooks(ws, adapter, "on-run-start", [])
+    started = run_project_hooks(ws, adapter, "on-run-start", [])
     outcome = execute_nodes(ws, adapter, ids, command)
+    ended = []
     if not outcome.interrupted:
-        run_project_hooks(ws, adapter, "on-run-end", outcome.results)
+        ended = run_project_hooks(ws, adapter, "on-run-end", outcome.results)
+    outcome.results[:0] = started
+    outcome.results.extend(ended)
     return outcome
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from kiln.errors import ProjectError, did_you_mean
-from kiln.events.bus import info
+from kiln.errors import KilnError, ProjectError, did_you_mean
+from kiln.events.bus import Level, emit, info
+from kiln.events.format import progress_line
 from kiln.jinja.environment import render_string
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
     from kiln.execute.result import NodeResult
+    from kiln.manifest.nodes import Node
     from kiln.parse.load import Workspace
 
 
@@ -18,20 +22,90 @@ def _context(ws: Workspace, extra: dict[str, Any]) -> Any:
     return ws.factory.context(extra, ws.project.name, None, execute=True)
 
 
-def run_project_hooks(ws: Workspace, adapter: Adapter, key: str, results: list[NodeResult]) -> None:
-    """Render and run each `on-run-start`/`on-run-end` statement."""
-    hooks = ws.project.on_run_start if key == "on-run-start" else ws.project.on_run_end
+def project_hooks(ws: Workspace, key: str) -> list[Node]:
+    """The project's `operation` nodes of one hook (`on-run-start`/`on-run-end`), in order."""
+    prefix = f"{ws.project.name}-{key}-"
+    hooks = [
+        n
+        for n in ws.manifest.nodes.values()
+        if n.resource_type == "operation" and n.name.startswith(prefix)
+    ]
+    return sorted(hooks, key=lambda n: int(n.name.rpartition("-")[2]))
+
+
+def run_project_hooks(
+    ws: Workspace, adapter: Adapter, key: str, results: list[NodeResult]
+) -> list[NodeResult]:
+    """Render and run each `on-run-start`/`on-run-end` statement, as dbt's hook nodes.
+
+    Returns one result per hook for run_results.json. After a failing hook the remaining
+    ones are skipped; the caller decides what a failure means for the run.
+    """
+    from kiln.execute.result import NodeResult
+
+    hooks = project_hooks(ws, key)
     if not hooks:
-        return
+        return []
     ctx = _context(
         ws, {"results": results, "schemas": sorted({n.schema for n in ws.manifest.nodes.values()})}
     )
-    info(f"Running {len(hooks)} {key} hook{'s' if len(hooks) != 1 else ''}")
-    for hook in hooks:
-        sql = render_string(hook, ctx, "dbt_project.yml").strip()
-        if sql:
-            adapter.execute(sql)
+    if key == "on-run-end":
+        info("")  # dbt sets each hook block apart from the node lines
+    out: list[NodeResult] = []
+    for number, node in enumerate(hooks, 1):
+        label = f"{node.package_name}.{key}.{number - 1}"
+        line = partial(progress_line, number, len(hooks))
+        if out and out[-1].status != "success":
+            message = f"{label} skipped"
+            out.append(NodeResult(node.unique_id, "skipped", message, "main", failures=1))
+            emit("LogHookEndLine", Level.INFO, line(f"SKIP hook: {label}", "SKIP in 0.00s"))
+            continue
+        emit("LogHookStartLine", Level.INFO, line(f"START hook: {label}", "RUN"))
+        result = _run_hook(node, label, ctx, adapter)
+        took = f"in {result.execution_time:.2f}s"
+        if result.status == "success":
+            emit("LogHookEndLine", Level.INFO, line(f"OK hook: {label}", f"OK {took}"))
+        else:
+            emit("LogHookEndLine", Level.ERROR, line(f"ERROR hook: {label}", f"ERROR {took}"))
+        out.append(result)
+    if key == "on-run-start":
+        info("")
+    return out
+
+
+def _run_hook(node: Node, label: str, ctx: Any, adapter: Adapter) -> NodeResult:
+    from kiln.execute.result import NodeResult, Timing, utc_stamp
+
+    started, compile_start = time.perf_counter(), utc_stamp()
+    sql: str | None = None
+    compile_end = ""
+    status, message, failures = "success", f"{label} passed", 0
+    try:
+        sql = render_string(node.raw_code, ctx, "dbt_project.yml")
+        compile_end = utc_stamp()
+        if sql.strip():
+            adapter.execute(sql.strip())
             adapter.commit()
+    except KilnError as exc:
+        adapter.rollback()
+        compile_end = compile_end or utc_stamp()
+        status, message, failures = "error", f"{label} failed, error:\n {exc.message}", 1
+    timing = [
+        Timing("compile", compile_start, compile_end),
+        Timing("execute", compile_end, utc_stamp()),
+    ]
+    elapsed = time.perf_counter() - started
+    return NodeResult(
+        node.unique_id,
+        status,
+        message,
+        "main",
+        timing,
+        elapsed,
+        failures=failures,
+        compiled_code=sql,
+        compiled=sql is not None,
+    )
 
 
 def check_operation(ws: Workspace, macro_name: str) -> None:

@@ -8,6 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def utc_stamp() -> str:
+    """Now, as run_results.json writes timing timestamps."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 @dataclass(slots=True)
 class Timing:
     """One phase of a node's run (`compile` or `execute`), ISO timestamps in UTC."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from kiln.errors import KilnError
 from kiln.events.bus import Level, emit
 from kiln.events.format import describe_model, progress_line
 from kiln.execute.compiler import Compiler, RelationResolver
-from kiln.execute.result import NodeResult, Timing
+from kiln.execute.result import NodeResult, Timing, utc_stamp
 from kiln.manifest.nodes import Node, RefCall, UnitTest
 
 if TYPE_CHECKING:
@@ -35,10 +34,6 @@ def _describe(node: Node) -> str:
     ):
         return f"{node.language} microbatch model"
     return describe_model(node.materialized, node.language)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class NodeRunner:
@@ -77,13 +72,13 @@ class NodeRunner:
             progress_line(index, self.total, f"START {label}", "RUN"),
             unique_id=uid,
         )
-        started = _now()
+        started = utc_stamp()
         t0 = time.perf_counter()
         result = self._guarded(node, started)
         result.execution_time = time.perf_counter() - t0
         result.thread_id = threading.current_thread().name
         if not result.timing:
-            result.timing = [Timing("execute", started, _now())]
+            result.timing = [Timing("execute", started, utc_stamp())]
         self._report(node, result, index, label)
         return result
 
@@ -118,7 +113,7 @@ class NodeRunner:
                 status=status,
                 message=exc.render(),
                 relation_name=node.relation_name,
-                timing=[Timing("execute", started, _now())],
+                timing=[Timing("execute", started, utc_stamp())],
             )
 
     def _execute(self, node: Node) -> NodeResult:
@@ -154,9 +149,9 @@ class NodeRunner:
             incremental = existing is not None and existing.type == "table" and not full_refresh
         if mat == "incremental" and node.config.get("incremental_strategy") == "microbatch":
             return self._run_microbatch(node, relation, full_refresh, incremental)
-        t_compile = _now()
+        t_compile = utc_stamp()
         sql = self.compiler.compile(node, is_incremental=incremental)
-        compiled_at = _now()
+        compiled_at = utc_stamp()
         self.adapter.create_schema(SchemaRef.of(relation))
         req = self._model_request(node, relation, sql, full_refresh, incremental)
         builders = {"view": build_view, "table": build_table, "incremental": build_incremental}
@@ -166,7 +161,7 @@ class NodeRunner:
                 f"materialization '{mat}' is not supported for model '{node.name}'",
                 hint="use view, table, incremental or ephemeral",
             )
-        started = _now()
+        started = utc_stamp()
         response = builder(self.adapter, req)
         return NodeResult(
             unique_id=node.unique_id,
@@ -175,7 +170,10 @@ class NodeRunner:
             adapter_response=response.to_dict(),
             compiled_code=sql,
             relation_name=node.relation_name,
-            timing=[Timing("compile", t_compile, compiled_at), Timing("execute", started, _now())],
+            timing=[
+                Timing("compile", t_compile, compiled_at),
+                Timing("execute", started, utc_stamp()),
+            ],
         )
 
     def _model_request(
@@ -219,7 +217,7 @@ class NodeRunner:
 
         prior_run = self.ws.prior_run
         prior = prior_run.batches.get(node.unique_id) if prior_run is not None else None
-        t_setup = _now()
+        t_setup = utc_stamp()
         self.adapter.create_schema(SchemaRef.of(relation))
         req = self._model_request(
             node,
@@ -232,7 +230,7 @@ class NodeRunner:
             batches=prior.failed if prior is not None else None,
             now=prior_run.started_at if prior_run is not None else None,
         )
-        started = _now()
+        started = utc_stamp()
         run = build_microbatch(self.adapter, req)
         # As in dbt, the status counts this run's batches; a retry reports the batches
         # that had succeeded before as successful again.
@@ -245,7 +243,7 @@ class NodeRunner:
             failures=0,
             compiled=False,
             relation_name=node.relation_name,
-            timing=[Timing("compile", t_setup, started), Timing("execute", started, _now())],
+            timing=[Timing("compile", t_setup, started), Timing("execute", started, utc_stamp())],
             batch_results={"successful": successful, "failed": [b.iso() for b in run.failed]},
         )
 
@@ -338,14 +336,14 @@ class NodeRunner:
         index = self.numbering.get(uid, 0)
         label = _unit_label(unit)
         emit("NodeStart", Level.INFO, progress_line(index, self.total, f"START {label}", "RUN"))
-        started, t0 = _now(), time.perf_counter()
+        started, t0 = utc_stamp(), time.perf_counter()
         try:
             result = self._execute_unit(unit)
         except KilnError as exc:
             result = NodeResult(uid, "error", exc.render())
         result.execution_time = time.perf_counter() - t0
         result.thread_id = threading.current_thread().name
-        result.timing = [Timing("execute", started, _now())]
+        result.timing = [Timing("execute", started, utc_stamp())]
         word = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
         emit(
             "LogTestResult",

@@ -169,7 +169,11 @@ def concurrency_banner(ws: Workspace) -> None:
 def finished_summary(ws: Workspace, ids: list[str], outcome: RunOutcome) -> None:
     """dbt's closing lines: what ran, errors and warnings, and the counts."""
     kinds = Counter(_kind(ws, uid) for uid in ids)
-    parts = ", ".join(plural(n, k) for k, n in kinds.items())
+    hooks = sum(1 for r in outcome.results if r.unique_id.startswith("operation."))
+    counted = ([plural(hooks, "project hook")] if hooks else []) + [
+        plural(n, k) for k, n in kinds.items()
+    ]
+    parts = ", ".join(counted)
     secs = outcome.elapsed
     info("")
     info(f"Finished running {parts} in {_hms(secs)} ({secs:.2f}s).")

@@ -119,6 +119,7 @@ class ProjectParser:
         from kiln.parse.resolve import Resolver
 
         Resolver(self, props).run()
+        self._add_project_hooks()
         return self.manifest
 
     def _yaml_cache(self) -> dict[str, Any]:
@@ -226,6 +227,43 @@ class ProjectParser:
                 location=Location(file.path),
             )
         self.manifest.nodes[node.unique_id] = node
+
+    def _add_project_hooks(self) -> None:
+        """One `operation` node per on-run-start / on-run-end statement, as dbt records them.
+
+        Named `<project>-<hook>-<n>` in the target's schema; the checksum is the project
+        file's; they depend on the macros they call.
+        """
+        hooks = (
+            ("on-run-start", self.project.on_run_start),
+            ("on-run-end", self.project.on_run_end),
+        )
+        if not any(statements for _, statements in hooks):
+            return
+        project_file = self.root / "dbt_project.yml"
+        checksum = checksum_text(project_file.read_text(encoding="utf-8"))
+        target = self.factory.target
+        for key, statements in hooks:
+            for index, sql in enumerate(statements):
+                name = f"{self.package}-{key}-{index}"
+                found = fast_extract(sql) if "{" in sql else None
+                calls = set(found.macro_calls) if found is not None else set()
+                self.manifest.nodes[f"operation.{self.package}.{name}"] = Node(
+                    unique_id=f"operation.{self.package}.{name}",
+                    resource_type="operation",
+                    package_name=self.package,
+                    name=name,
+                    path=f"hooks/{name}.sql",
+                    original_file_path="./dbt_project.yml",
+                    fqn=[self.package, "hooks", name],
+                    raw_code=sql,
+                    checksum=checksum,
+                    depends_on_macros=self.registry.depends_on(calls),
+                    database=target.database,
+                    schema=target.schema,
+                    alias=name,
+                    created_at=self.now,
+                )
 
     def _parse_models(self) -> None:
         for file in discover(self.root, self.project.model_paths, (".sql",)):

@@ -246,9 +246,20 @@ def _test_metadata(node: Node) -> dict[str, Any] | None:
 
 
 def _hook_index(node: Node) -> int | None:
-    # Hook nodes are named `<project>-on-run-start-<index>`; dbt records the index separately.
+    # Hook nodes are named `<project>-on-run-start-<index>`; dbt records the index separately
+    # (at parse time; the manifest `dbt run` rewrites afterwards counts from 1).
     _, _, suffix = node.name.rpartition("-")
     return int(suffix) if suffix.isdigit() else None
+
+
+def _node_tags(node: Node) -> list[str]:
+    # dbt dedupes node-level tags only; a hook node is tagged with its hook.
+    tags = list(dict.fromkeys(node.tags))
+    if node.resource_type == "operation":
+        hook = "on-run-end" if "-on-run-end-" in node.name else "on-run-start"
+        if hook not in tags:
+            tags.append(hook)
+    return tags
 
 
 def infer_primary_key(node: Node, tests: Iterable[Node]) -> list[str]:
@@ -303,7 +314,7 @@ NODE_FIELDS: Final[dict[str, _NodeField]] = {
     "alias": lambda n, _: n.alias or n.name,
     "checksum": lambda n, _: _checksum(n),
     "config": lambda n, _: node_config(n.resource_type, n.config),
-    "tags": lambda n, _: list(dict.fromkeys(n.tags)),  # dbt dedupes node-level tags only
+    "tags": lambda n, _: _node_tags(n),
     "description": lambda n, _: n.description,
     "columns": lambda n, _: columns_v12(n.columns),
     "meta": lambda n, _: dict(n.meta),
