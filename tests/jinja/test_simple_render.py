@@ -168,3 +168,15 @@ def test_errors_name_the_file_and_the_line_of_the_call() -> None:
         render_string("a\nb\n{{ broken() }}", ChainMap({"broken": broken}, {}), "models/n.sql")
     assert failed.value.location is not None
     assert failed.value.location.line == 3
+
+
+def test_values_are_read_when_used_as_jinja_reads_them() -> None:
+    state = Namespace(value=1)
+
+    def bump() -> str:
+        state.value = 2
+        return ""
+
+    source = "{{ state.value }} {{ bump() }}{{ state.value }}"
+    assert simple.plan(source) is not None
+    assert render_string(source, ChainMap({"state": state, "bump": bump}, {})) == "1 2"

@@ -164,11 +164,11 @@ def render_string(source: str, context: Mapping[str, Any], path: str = "<string>
     segments = simple.plan(source)
     if segments is not None:
         try:
-            targets = simple.resolve(segments, context, env.getattr)
+            simple.check_names(segments, context, env.getattr)
         except Exception:  # noqa: BLE001 - a name Jinja resolves its own way: let it render
             pass
         else:
-            return _render_simple(segments, targets, context, path)
+            return _render_simple(segments, context, path)
     template = compile_template(source, path)
     ctx = template.new_context(context, shared=True)  # type: ignore[arg-type]
     return _guarded(
@@ -179,13 +179,11 @@ def render_string(source: str, context: Mapping[str, Any], path: str = "<string>
 
 
 def _render_simple(
-    segments: tuple[simple.Segment, ...],
-    targets: dict[int, Any],
-    context: Mapping[str, Any],
-    path: str,
+    segments: tuple[simple.Segment, ...], context: Mapping[str, Any], path: str
 ) -> str:
-    ctx = jinja2.runtime.new_context(get_environment(), path, {}, context, shared=True)  # type: ignore[arg-type]
-    renderer = simple.Renderer(targets, ctx.call)
+    env = get_environment()
+    ctx = jinja2.runtime.new_context(env, path, {}, context, shared=True)  # type: ignore[arg-type]
+    renderer = simple.Renderer(context, env.getattr, ctx.call)
     out: list[str] = []
 
     def run() -> str:

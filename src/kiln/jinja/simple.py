@@ -8,14 +8,15 @@ node and were most of a cold `compile` (a 1,000-model project: 1.9 of 2.7 s).
 `plan` reads such a template into segments: text, an expression, or an if/else block.
 It accepts only what it can evaluate exactly as Jinja would: names, attribute chains and
 calls whose arguments are literals (strings without escapes, integers, floats, booleans,
-None, and lists, tuples and dicts of those). Anything else (other tags, comments,
-whitespace control, filters, operators, a `{` or `}` inside an expression, `\\r`) returns
-None, and the template goes through Jinja.
+None, lists and tuples of those), names, calls, or one `**mapping`. Anything else (other
+tags, comments, whitespace control, filters, operators, a `{` or `}` inside an expression,
+`\\r`) returns None, and the template goes through Jinja.
 
-`render` looks every name up before it calls anything: a name the context lacks also
-falls back to Jinja (which renders an undefined name its own way), and nothing has run
-twice. Values are written with `str()` and conditions tested with `bool()`, as the code
-Jinja generates for this environment does (no autoescape, no finalize).
+`check_names` resolves every name and attribute chain before anything is called: one the
+context lacks sends the template to Jinja (which renders an undefined name its own way),
+and nothing has run twice. `Renderer` then reads each value when it is used, writes it
+with `str()` and tests conditions with `bool()`, as the code Jinja generates for this
+environment does (no autoescape, no finalize), and calls through Jinja's `Context.call`.
 """
 
 from __future__ import annotations
@@ -214,50 +215,48 @@ class Unresolved(Exception):
     """A name the context does not have: Jinja renders the template instead."""
 
 
-def resolve(
-    segments: Sequence[Segment], context: Mapping[str, Any], getattr_: Any
-) -> dict[int, Any]:
-    """Every expression's target looked up (by `id` of the Expr), before anything runs."""
-    found: dict[int, Any] = {}
+def check_names(segments: Sequence[Segment], context: Mapping[str, Any], getattr_: Any) -> None:
+    """Raise `Unresolved` unless every name and attribute chain resolves (nothing is run).
+
+    Values are looked up again when they are used, as Jinja does, so a call that changes
+    what a later expression reads is seen.
+    """
     for segment in segments:
         if isinstance(segment, Expr):
-            _resolve_expr(segment, context, getattr_, found)
+            _check_expr(segment, context, getattr_)
         elif isinstance(segment, If):
-            _resolve_expr(segment.test, context, getattr_, found)
-            found.update(resolve(segment.body, context, getattr_))
-            found.update(resolve(segment.orelse, context, getattr_))
-    return found
+            _check_expr(segment.test, context, getattr_)
+            check_names(segment.body, context, getattr_)
+            check_names(segment.orelse, context, getattr_)
 
 
-def _resolve_expr(
-    expr: Expr, context: Mapping[str, Any], getattr_: Any, found: dict[int, Any]
-) -> None:
-    found[id(expr)] = _lookup(expr, context, getattr_)
+def _check_expr(expr: Expr, context: Mapping[str, Any], getattr_: Any) -> None:
+    import jinja2
+
+    head = expr.path[0]
+    if head not in context:
+        raise Unresolved(head)
+    if isinstance(_lookup(expr, context, getattr_), jinja2.Undefined):
+        raise Unresolved(".".join(expr.path))
     inner = [*(expr.args or ()), *(v for _, v in expr.kwargs), expr.splat]
     for arg in inner:
         if isinstance(arg, Expr):
-            _resolve_expr(arg, context, getattr_, found)
+            _check_expr(arg, context, getattr_)
 
 
 def _lookup(expr: Expr, context: Mapping[str, Any], getattr_: Any) -> Any:
-    import jinja2
-
-    head, *rest = expr.path
-    if head not in context:
-        raise Unresolved(head)
-    value = context[head]
-    for name in rest:
+    value = context[expr.path[0]]
+    for name in expr.path[1:]:
         value = getattr_(value, name)
-        if isinstance(value, jinja2.Undefined):
-            raise Unresolved(name)
     return value
 
 
 @dataclass(slots=True)
 class Renderer:
-    """One render: the looked-up targets, Jinja's `Context.call`, the line being run."""
+    """One render: the context, Jinja's `getattr` and `Context.call`, the line being run."""
 
-    targets: dict[int, Any]
+    context: Mapping[str, Any]
+    getattr_: Any
     call: Any
     line: int = 1
 
@@ -275,7 +274,7 @@ class Renderer:
 
     def evaluate(self, expr: Expr) -> Any:
         self.line = expr.line
-        target = self.targets[id(expr)]
+        target = _lookup(expr, self.context, self.getattr_)
         if expr.args is None:
             return target
         args = [self._value(a) for a in expr.args]
