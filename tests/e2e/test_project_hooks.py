@@ -99,3 +99,26 @@ def test_a_failing_start_hook_skips_the_next_hooks_and_fails_the_run(project):
     assert by_id["model.e2e.n"]["status"] == "success"
     assert proj.query("select id from main.n") == [(1,)]
     assert "SKIP hook: e2e.on-run-start.1" in result.output
+
+
+def test_compile_renders_the_hooks_but_not_an_empty_one(project):
+    with_empty = PROJECT_YML.replace("on-run-end:", '  - ""\non-run-end:')
+    proj = project({**FILES, "dbt_project.yml": with_empty})
+    result = proj.run("compile")
+    assert result.exit_code == 0, result
+    by_id = {r["unique_id"]: r for r in proj.run_results()["results"]}
+    assert sorted(uid for uid in by_id if uid.startswith("operation.")) == [
+        "operation.e2e.e2e-on-run-end-0",
+        "operation.e2e.e2e-on-run-start-0",
+        "operation.e2e.e2e-on-run-start-1",
+    ]
+    start = by_id["operation.e2e.e2e-on-run-start-1"]
+    assert (start["status"], start["compiled_code"]) == (
+        "success",
+        "insert into main.runlog values (1, 'start')",
+    )
+    # no run results exist when compiling
+    end_sql = by_id["operation.e2e.e2e-on-run-end-0"]["compiled_code"]
+    assert end_sql == "insert into main.runlog values (3, 'end 0') "
+    written = proj.root / "target/compiled/e2e/dbt_project.yml/hooks/e2e-on-run-start-1.sql"
+    assert written.read_text() == start["compiled_code"]

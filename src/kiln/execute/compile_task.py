@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kiln.errors import KilnError, SelectionError
 from kiln.events.bus import Level, emit
 from kiln.execute.compiler import Compiler, RelationResolver
+from kiln.execute.hooks import compile_hook
 from kiln.execute.result import NodeResult
 from kiln.execute.tasks import runnable_ids
 
@@ -28,8 +29,11 @@ def compile_nodes(ws: Workspace, selected: frozenset[str]) -> tuple[list[NodeRes
     results: list[NodeResult] = []
     for uid in runnable_ids(ws, selected, "compile"):
         node = ws.manifest.nodes[uid]
+        is_hook = node.resource_type == "operation"
+        if is_hook and not node.raw_code.strip():
+            continue  # an empty project hook: dbt compiles nothing for it
         try:
-            sql = compiler.compile(node)
+            sql = compile_hook(ws, node) if is_hook else compiler.compile(node)
         except KilnError as exc:
             emit("CompileError", Level.ERROR, exc.render())
             results.append(NodeResult(uid, "error", exc.render()))
@@ -90,6 +94,8 @@ def _compiled_path(node: object) -> str:
     original = getattr(node, "original_file_path", "")
     if getattr(node, "test_metadata", None) is not None:
         return f"{original}/{getattr(node, 'path', '')}"
+    if getattr(node, "resource_type", None) == "operation":  # dbt_project.yml/hooks/<name>.sql
+        return f"{original.removeprefix('./')}/{getattr(node, 'path', '')}"
     return str(original)
 
 

@@ -46,9 +46,7 @@ def run_project_hooks(
     hooks = project_hooks(ws, key)
     if not hooks:
         return []
-    ctx = _context(
-        ws, {"results": results, "schemas": sorted({n.schema for n in ws.manifest.nodes.values()})}
-    )
+    ctx = _hook_context(ws, results)
     if key == "on-run-end":
         info("")  # dbt sets each hook block apart from the node lines
     out: list[NodeResult] = []
@@ -71,6 +69,16 @@ def run_project_hooks(
     if key == "on-run-start":
         info("")
     return out
+
+
+def _hook_context(ws: Workspace, results: list[NodeResult]) -> Any:
+    schemas = sorted({n.schema for n in ws.manifest.nodes.values()})
+    return _context(ws, {"results": results, "schemas": schemas})
+
+
+def compile_hook(ws: Workspace, node: Node) -> str:
+    """A project hook's SQL as `compile` shows it (no run results yet)."""
+    return render_string(node.raw_code, _hook_context(ws, []), "dbt_project.yml")
 
 
 def _run_hook(node: Node, label: str, ctx: Any, adapter: Adapter) -> NodeResult:

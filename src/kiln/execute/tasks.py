@@ -25,7 +25,7 @@ COMMAND_TYPES = {
     "test": ("test", "unit_test"),
     "snapshot": ("snapshot",),
     "build": ("model", "seed", "snapshot", "test", "unit_test"),
-    "compile": ("model", "test", "analysis", "snapshot"),
+    "compile": ("model", "test", "analysis", "snapshot", "operation"),
 }
 
 
