@@ -24,6 +24,11 @@ FILES = {
     "models/m.sql": "select 1 as id",
     "models/n.sql": "select * from {{ ref('m') }}",
 }
+# the first start hook fails, so the runlog table is never created
+FAILING_START = PROJECT_YML.replace(
+    "  - create table if not exists main.runlog (n int, ev varchar)\n",
+    "  - select * from no_such_table\n",
+)
 
 
 def test_hooks_are_operation_nodes_of_the_manifest(project):
@@ -77,11 +82,7 @@ def test_hook_results_surround_the_nodes_in_run_results(project):
 
 
 def test_a_failing_start_hook_skips_the_next_hooks_and_fails_the_run(project):
-    failing = PROJECT_YML.replace(
-        "  - create table if not exists main.runlog (n int, ev varchar)\n",
-        "  - select * from no_such_table\n",
-    )
-    proj = project({**FILES, "dbt_project.yml": failing})
+    proj = project({**FILES, "dbt_project.yml": FAILING_START})
     result = proj.run("run")
     assert result.exit_code == 1, result
     by_id = {r["unique_id"]: r for r in proj.run_results()["results"]}
@@ -122,3 +123,17 @@ def test_compile_renders_the_hooks_but_not_an_empty_one(project):
     assert end_sql == "insert into main.runlog values (3, 'end 0') "
     written = proj.root / "target/compiled/e2e/dbt_project.yml/hooks/e2e-on-run-start-1.sql"
     assert written.read_text() == start["compiled_code"]
+
+
+def test_the_skip_nodes_flag_skips_every_node_after_a_failing_start_hook(project):
+    flagged = FAILING_START + "flags:\n  skip_nodes_if_on_run_start_fails: true\n"
+    proj = project({**FILES, "dbt_project.yml": flagged})
+    result = proj.run("run")
+    assert result.exit_code == 1, result
+    by_id = {r["unique_id"]: r for r in proj.run_results()["results"]}
+    for uid in ("model.e2e.m", "model.e2e.n"):
+        assert (by_id[uid]["status"], by_id[uid]["message"]) == ("skipped", None)
+    assert "1 of 2 SKIP relation main.m" in result.output
+    assert proj.query(
+        "select count(*) from information_schema.tables where table_name in ('m', 'n')"
+    ) == [(0,)]

@@ -247,13 +247,19 @@ def _run_task(
 
 def _execute_with_hooks(ws: Workspace, adapter: Any, ids: list[str], command: str) -> RunOutcome:
     from kiln.execute.hooks import run_project_hooks
-    from kiln.execute.tasks import execute_nodes
+    from kiln.execute.tasks import execute_nodes, skip_nodes
 
     started = run_project_hooks(ws, adapter, "on-run-start", [])
-    outcome = execute_nodes(ws, adapter, ids, command)
+    start_failed = any(r.status == "error" for r in started)
+    if start_failed and ws.project.flags.get("skip_nodes_if_on_run_start_fails"):
+        outcome = skip_nodes(ws, adapter, ids)
+        executed: list[NodeResult] = []
+    else:
+        outcome = execute_nodes(ws, adapter, ids, command)
+        executed = outcome.results
     ended = []
     if not outcome.interrupted:
-        ended = run_project_hooks(ws, adapter, "on-run-end", outcome.results)
+        ended = run_project_hooks(ws, adapter, "on-run-end", executed)
     outcome.results[:0] = started
     outcome.results.extend(ended)
     return outcome

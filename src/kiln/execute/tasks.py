@@ -160,6 +160,21 @@ def execute_nodes(ws: Workspace, adapter: Adapter, ids: list[str], command: str)
     return RunOutcome(scheduler.results, time.perf_counter() - t0, interrupted)
 
 
+def skip_nodes(ws: Workspace, adapter: Adapter, ids: list[str]) -> RunOutcome:
+    """Every node skipped: an on-run-start hook failed and the project's
+    `skip_nodes_if_on_run_start_fails` flag asks for it (dbt writes no message for them)."""
+    from kiln.execute.runners import NodeRunner
+
+    numbering = {uid: i + 1 for i, uid in enumerate(ids)}
+    runner = NodeRunner(ws, adapter, numbering, len(ids))
+    results = []
+    for uid in ids:
+        result = runner.skip(uid, "an on-run-start hook failed")
+        result.message, result.thread_id = None, "MainThread"
+        results.append(result)
+    return RunOutcome(results, 0.0)
+
+
 def concurrency_banner(ws: Workspace) -> None:
     info("")
     info(f"Concurrency: {ws.target.threads} threads (target='{ws.target.name}')")
