@@ -202,7 +202,7 @@ def test_run_results_json_has_dbt_fields_for_each_node(project):
     assert [t["name"] for t in table["timing"]] == ["compile", "execute"]
     for timing in table["timing"]:
         assert timing["started_at"] <= timing["completed_at"]
-    assert re.fullmatch(r"Thread\S*", table["thread_id"])
+    assert re.fullmatch(r"Thread-\d+ \(worker\)", table["thread_id"])  # dbt's thread names
     assert table["execution_time"] > 0
     assert table["adapter_response"]["rows_affected"] == 3
     assert table["compiled_code"].strip() == "select * from range(3) r(id)"

@@ -21,6 +21,7 @@ from kiln.errors import ConfigError, KilnError, Location
 from kiln.events.bus import Level, emit
 from kiln.events.format import progress_line
 from kiln.execute.result import Timing
+from kiln.execute.scheduler import dbt_thread_names
 
 if TYPE_CHECKING:
     from kiln.adapters.base import Adapter
@@ -214,7 +215,8 @@ def run_freshness(
         )
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="Thread") as pool:
+    workers = max(1, threads)
+    with ThreadPoolExecutor(max_workers=workers, initializer=dbt_thread_names()) as pool:
         futures = [pool.submit(one, i + 1, s) for i, s in enumerate(sources)]
         return [f.result() for f in futures]
 

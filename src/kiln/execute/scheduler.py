@@ -8,6 +8,7 @@ failure. Ctrl-C cancels running queries; results of finished nodes are kept.
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -96,7 +97,7 @@ class Scheduler:
         # a heap of ready nodes keeps each scheduling step O(log n) on large projects
         self._ready = [(self.rank.get(u, 0), u) for u, d in remaining.items() if not d]
         heapq.heapify(self._ready)
-        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="Thread")
+        pool = ThreadPoolExecutor(max_workers=self.threads, initializer=dbt_thread_names())
         running: dict[Future[NodeResult], str] = {}
         try:
             while remaining or running:
@@ -158,3 +159,15 @@ class Scheduler:
             del remaining[uid]
             self.results.append(self.skip_node(uid, cause))
             stack.extend(dependents.get(uid, ()))
+
+
+def dbt_thread_names() -> Callable[[], None]:
+    """A pool initializer naming workers as dbt's artifacts do: `Thread-1 (worker)`, ..."""
+    numbers = itertools.count(1)
+    lock = threading.Lock()
+
+    def name() -> None:
+        with lock:
+            threading.current_thread().name = f"Thread-{next(numbers)} (worker)"
+
+    return name
