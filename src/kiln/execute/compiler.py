@@ -244,17 +244,22 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
 
     Example:
         >>> inject_ctes("with a as (select 1) select * from a", [("__dbt__cte__e", "select 2")])
-        'with __dbt__cte__e as (\\nselect 2\\n), a as (select 1) select * from a'
+        'with  __dbt__cte__e as (\\nselect 2\\n), a as (select 1) select * from a'
+        >>> inject_ctes("select 1", [("__dbt__cte__e", "select 2")])
+        'with __dbt__cte__e as (\\nselect 2\\n) select 1'
+
+    The spacing is dbt's, byte for byte, so compiled_code compares equal.
     """
     if not ctes:
         return sql
-    block = ", ".join(f"{name} as (\n{body}\n)" for name, body in ctes)
+    block = ", ".join(f" {name} as (\n{body}\n)" for name, body in ctes)
     start = _LEADING.match(sql)
     offset = start.end() if start else 0
     own_with = _WITH.match(sql, offset)
     if own_with:
-        return f"{sql[:offset]}with {block}, {sql[own_with.end() :].lstrip()}"
-    return f"{sql[:offset]}with {block}\n{sql[offset:]}"
+        keyword = own_with.group(0)  # the user's own spelling: `WITH` stays `WITH`
+        return f"{sql[:offset]}{keyword} {block}, {sql[own_with.end() :].lstrip()}"
+    return f"{sql[:offset]}with{block} {sql[offset:]}"
 
 
 def node_dict(node: Node) -> dict[str, Any]:

@@ -13,6 +13,9 @@ import types
 from pathlib import Path
 from typing import Any
 
+# Bumped when the environment's settings change what the compiled code does.
+_FORMAT = 2
+
 
 class CodeCache:
     """Compiled template code kept on disk across invocations (Jinja's compile step
@@ -39,7 +42,8 @@ class CodeCache:
         if self.path is None and self.folder is not None:
             import jinja2
 
-            stamp = f"{sys.version_info.major}{sys.version_info.minor}-{jinja2.__version__}"
+            python = f"{sys.version_info.major}{sys.version_info.minor}"
+            stamp = f"{python}-{jinja2.__version__}-{_FORMAT}"
             self.path = self.folder / f"kiln_template_cache-{stamp}.bin"
         return self.path
 

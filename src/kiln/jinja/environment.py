@@ -87,7 +87,9 @@ def get_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
         undefined=_Undefined,
-        keep_trailing_newline=True,
+        # dbt's environment drops one trailing newline of every template, so do we: it shows
+        # in compiled_code and in target/compiled/.
+        keep_trailing_newline=False,
         autoescape=False,
         cache_size=0,
     )

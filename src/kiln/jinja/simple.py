@@ -90,6 +90,8 @@ class _Reader:
     def __init__(self, source: str) -> None:
         if "\r" in source:
             raise _NotSimple  # Jinja normalises newlines in text
+        if source.endswith("\n"):
+            source = source[:-1]  # as Jinja does with keep_trailing_newline off (dbt's setting)
         self.source = source
         self.matches = list(_TAG.finditer(source))
         self.index = 0
