@@ -1342,23 +1342,17 @@ def _keeps_relations() -> tuple[type[object], ...]:
 _READ_COMMANDS = ("SHOW ", "DESCRIBE ", "MSCK REPAIR ")
 
 
-_READ_ONLY = re.compile(r"\s*(select|with|show|describe|explain|values)\b", re.IGNORECASE)
+# Whitespace and comments before a statement's first keyword.
+SQL_PREAMBLE = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+_READ_ONLY = re.compile(r"(select|with|show|describe|explain|values)\b", re.IGNORECASE)
 _INTO = re.compile(r"\binto\b", re.IGNORECASE)
 
 
 def _reads_only(sql: str) -> bool:
     """Whether user SQL surely leaves relations alone (`SELECT ... INTO` creates a table)."""
-    return bool(_READ_ONLY.match(_strip_leading_comments(sql))) and not _INTO.search(sql)
-
-
-def _strip_leading_comments(sql: str) -> str:
-    text = sql.lstrip()
-    while text.startswith(("--", "/*")):
-        end = text.find("\n") if text.startswith("--") else text.find("*/")
-        if end < 0:
-            return ""
-        text = text[end + (1 if text.startswith("--") else 2) :].lstrip()
-    return text
+    start = SQL_PREAMBLE.match(sql)
+    first = _READ_ONLY.match(sql, start.end() if start else 0)
+    return first is not None and not _INTO.search(sql)
 
 
 @functools.cache

@@ -85,10 +85,8 @@ def _serialize(
     """The whole document, with the spans of the metadata and of each node."""
     # Nodes are converted and encoded one by one: holding every node's record at once
     # was the peak memory of a cold parse.
-    document = manifest_v12.to_manifest_v12(manifest, with_nodes=False, **meta)
+    document, nodes = manifest_v12.manifest_parts(manifest, **meta)
     metadata = document.pop("metadata")
-    del document["nodes"]
-    nodes = manifest_v12.node_records(manifest, meta.get("project_root"))
     parts: list[bytes] = []
     spans: dict[str, tuple[int, int]] = {}
     size = 0

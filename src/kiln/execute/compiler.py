@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kiln.adapters.base import SQL_PREAMBLE
 from kiln.adapters.relation import EventTimeFilter, Relation
 from kiln.errors import CompilationError, KilnError, Location
 from kiln.jinja.context import ConfigObject, parse_ref_args
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 CTE_PREFIX = "__dbt__cte__"
 # the workspace attribute holding `--defer` relations (unique id -> Relation)
 DEFERRED_ATTR = "deferred_relations"
-_LEADING = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 _WITH = re.compile(r"with\b", re.IGNORECASE)
 _LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$", re.DOTALL)
 
@@ -253,7 +253,7 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
     if not ctes:
         return sql
     block = ", ".join(f" {name} as (\n{body}\n)" for name, body in ctes)
-    start = _LEADING.match(sql)
+    start = SQL_PREAMBLE.match(sql)
     offset = start.end() if start else 0
     own_with = _WITH.match(sql, offset)
     if own_with:

@@ -24,13 +24,14 @@ def _context(ws: Workspace, extra: dict[str, Any]) -> Any:
 
 def project_hooks(ws: Workspace, key: str) -> list[Node]:
     """The project's `operation` nodes of one hook (`on-run-start`/`on-run-end`), in order."""
-    prefix = f"{ws.project.name}-{key}-"
-    hooks = [
-        n
-        for n in ws.manifest.nodes.values()
-        if n.resource_type == "operation" and n.name.startswith(prefix)
-    ]
-    return sorted(hooks, key=lambda n: int(n.name.rpartition("-")[2]))
+    from kiln.manifest.nodes import hook_of
+
+    found: list[tuple[int, Node]] = []
+    for node in ws.manifest.nodes.values():
+        hook = hook_of(node)
+        if hook is not None and hook[0] == key and node.package_name == ws.project.name:
+            found.append((hook[1], node))
+    return [node for _, node in sorted(found, key=lambda pair: pair[0])]
 
 
 def run_project_hooks(
@@ -51,7 +52,7 @@ def run_project_hooks(
         info("")  # dbt sets each hook block apart from the node lines
     out: list[NodeResult] = []
     for number, node in enumerate(hooks, 1):
-        label = f"{node.package_name}.{key}.{number - 1}"
+        label = f"{node.package_name}.{key}.{number - 1}"  # dbt's hook label
         line = partial(progress_line, number, len(hooks))
         if out and out[-1].status != "success":
             message = f"{label} skipped"
@@ -91,8 +92,9 @@ def _run_hook(node: Node, label: str, ctx: Any, adapter: Adapter) -> NodeResult:
     try:
         sql = render_string(node.raw_code, ctx, "dbt_project.yml")
         compile_end = utc_stamp()
-        if sql.strip():
-            adapter.execute(sql.strip())
+        statement = sql.strip()
+        if statement:
+            adapter.execute(statement)
             adapter.commit()
     except KilnError as exc:
         adapter.rollback()

@@ -204,13 +204,7 @@ def _literal(node: ast.expr, text: str) -> Any:
         return [_literal(e, text) for e in node.elts]
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e, text) for e in node.elts)
-    if isinstance(node, ast.Dict):
-        keys = [k for k in node.keys if k is not None]
-        if len(keys) != len(node.values):
-            raise _NotSimple  # `**mapping`
-        pairs = zip(keys, node.values, strict=True)
-        return {_literal(k, text): _literal(v, text) for k, v in pairs}
-    raise _NotSimple
+    raise _NotSimple  # dict literals never get here: braces inside an expression go to Jinja
 
 
 class Unresolved(Exception):
@@ -292,8 +286,6 @@ class Renderer:
 def _fresh(value: Any) -> Any:
     if isinstance(value, list):
         return [_fresh(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(_fresh(v) for v in value)
     return value

@@ -119,6 +119,23 @@ def _node_from_values(values: tuple[Any, ...]) -> Node:
     return Node(*values)
 
 
+PROJECT_HOOKS = ("on-run-start", "on-run-end")
+
+
+def hook_node_name(package: str, hook: str, index: int) -> str:
+    """dbt's name for a project hook's `operation` node: `<package>-on-run-start-0`."""
+    return f"{package}-{hook}-{index}"
+
+
+def hook_of(node: Node) -> tuple[str, int] | None:
+    """(hook, index) of a project hook's `operation` node (see `hook_node_name`), else None."""
+    if node.resource_type != "operation":
+        return None
+    rest, _, index = node.name.rpartition("-")
+    hook = next((h for h in PROJECT_HOOKS if rest.endswith(f"-{h}")), None)
+    return (hook, int(index)) if hook is not None and index.isdigit() else None
+
+
 @dataclass(slots=True, eq=False)
 class SourceDefinition:
     """One table of a `sources:` entry."""

@@ -17,7 +17,15 @@ from kiln.config.node_config import defaults_for, merge_config, tree_configs
 from kiln.errors import KilnError, Location, ParseError
 from kiln.jinja.context import ContextFactory, Recorder, parse_ref_args
 from kiln.jinja.macros import BUILTIN_PACKAGE
-from kiln.manifest.nodes import Doc, Macro, Manifest, Node, RefCall
+from kiln.manifest.nodes import (
+    PROJECT_HOOKS,
+    Doc,
+    Macro,
+    Manifest,
+    Node,
+    RefCall,
+    hook_node_name,
+)
 from kiln.parse.fast_scan import fast_extract
 from kiln.parse.files import SourceFile, checksum_text, discover
 from kiln.parse.properties import Properties, read_properties
@@ -234,18 +242,16 @@ class ProjectParser:
         Named `<project>-<hook>-<n>` in the target's schema; the checksum is the project
         file's; they depend on the macros they call.
         """
-        hooks = (
-            ("on-run-start", self.project.on_run_start),
-            ("on-run-end", self.project.on_run_end),
-        )
-        if not any(statements for _, statements in hooks):
+        project = self.project
+        if not (project.on_run_start or project.on_run_end):
             return
+        hooks = zip(PROJECT_HOOKS, (project.on_run_start, project.on_run_end), strict=True)
         project_file = self.root / "dbt_project.yml"
         checksum = checksum_text(project_file.read_text(encoding="utf-8"))
         target = self.factory.target
         for key, statements in hooks:
             for index, sql in enumerate(statements):
-                name = f"{self.package}-{key}-{index}"
+                name = hook_node_name(self.package, key, index)
                 found = fast_extract(sql) if "{" in sql else None
                 calls = set(found.macro_calls) if found is not None else set()
                 self.manifest.nodes[f"operation.{self.package}.{name}"] = Node(

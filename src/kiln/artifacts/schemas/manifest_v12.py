@@ -37,6 +37,7 @@ from kiln.manifest.nodes import (
     RefCall,
     SourceDefinition,
     UnitTest,
+    hook_of,
 )
 
 SCHEMA: Final = SchemaVersion("manifest", 12)
@@ -246,19 +247,18 @@ def _test_metadata(node: Node) -> dict[str, Any] | None:
 
 
 def _hook_index(node: Node) -> int | None:
-    # Hook nodes are named `<project>-on-run-start-<index>`; dbt records the index separately
-    # (at parse time; the manifest `dbt run` rewrites afterwards counts from 1).
-    _, _, suffix = node.name.rpartition("-")
-    return int(suffix) if suffix.isdigit() else None
+    # dbt records a hook's position separately (at parse time; the manifest `dbt run`
+    # rewrites afterwards counts from 1).
+    hook = hook_of(node)
+    return hook[1] if hook is not None else None
 
 
 def _node_tags(node: Node) -> list[str]:
     # dbt dedupes node-level tags only; a hook node is tagged with its hook.
     tags = list(dict.fromkeys(node.tags))
-    if node.resource_type == "operation":
-        hook = "on-run-end" if "-on-run-end-" in node.name else "on-run-start"
-        if hook not in tags:
-            tags.append(hook)
+    hook = hook_of(node)
+    if hook is not None and hook[0] not in tags:
+        tags.append(hook[0])
     return tags
 
 
@@ -565,37 +565,34 @@ def _fixture_v12(fixture: Mapping[str, Any], *, with_input: bool) -> dict[str, A
 
 
 def to_manifest_v12(
-    manifest: Manifest,
-    *,
-    project_root: str | None = None,
-    with_nodes: bool = True,
-    **meta: Any,
+    manifest: Manifest, *, project_root: str | None = None, **meta: Any
 ) -> dict[str, Any]:
     """The manifest.json document for `manifest`, in schema v12.
 
     Args:
         manifest: the parsed project.
         project_root: the absolute project folder, recorded as each seed's `root_path`.
-        with_nodes: False leaves `nodes` empty, for a writer that streams them
-            (`node_records`) instead of holding every node's record at once.
         **meta: the metadata arguments of `manifest_metadata`.
 
     Returns:
         A JSON-compatible dict whose keys and records follow dbt's order.
     """
-    metadata = manifest_metadata(manifest, **meta)
-    context = node_context(manifest, project_root)
-    resources = _resources(manifest, context, with_nodes)
-    return {"metadata": metadata, **resources, **_maps(manifest)}
+    rest, nodes = manifest_parts(manifest, project_root=project_root, **meta)
+    metadata = rest.pop("metadata")
+    return {"metadata": metadata, "nodes": dict(nodes), **rest}
 
 
-def node_records(
-    manifest: Manifest, project_root: str | None = None
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(unique id, record) of each node of `nodes`, in the document's order, one at a time."""
+def manifest_parts(
+    manifest: Manifest, *, project_root: str | None = None, **meta: Any
+) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+    """The document without `nodes`, and the (unique id, record) of each node, one at a
+    time in the document's order: a writer streams them instead of holding every record."""
     context = node_context(manifest, project_root)
-    for uid, node in sorted(manifest.nodes.items()):
-        yield uid, node_v12(node, context)
+    rest = {"metadata": manifest_metadata(manifest, **meta)}
+    rest.update(_resources(manifest, context))
+    rest.update(_maps(manifest))
+    nodes = ((uid, node_v12(n, context)) for uid, n in sorted(manifest.nodes.items()))
+    return rest, nodes
 
 
 def manifest_metadata(
@@ -650,10 +647,9 @@ def node_context(
     return _Context(project_root, _tests_by_attached_node(tests))
 
 
-def _resources(manifest: Manifest, context: _Context, with_nodes: bool) -> dict[str, Any]:
-    nodes = sorted(manifest.nodes.items()) if with_nodes else []
+def _resources(manifest: Manifest, context: _Context) -> dict[str, Any]:
+    """Every collection but `nodes`, in dbt's order."""
     return {
-        "nodes": {uid: node_v12(n, context) for uid, n in nodes},
         "sources": {uid: source_v12(s) for uid, s in sorted(manifest.sources.items())},
         "macros": {uid: macro_v12(m) for uid, m in sorted(manifest.macros.items())},
         "docs": {uid: doc_v12(d) for uid, d in sorted(manifest.docs.items())},
