@@ -81,7 +81,43 @@ def build_waits(ws: Workspace, ids: list[str], command: str) -> dict[str, set[st
     if command == "build":
         _wait_for_tests(ws, ids, waits)
     _order_unit_tests(ws, ids, waits)
+    _wait_for_source_builders(ws, ids, waits)
     return waits
+
+
+def _wait_for_source_builders(ws: Workspace, ids: list[str], waits: dict[str, set[str]]) -> None:
+    """A node reading a source that a node of this run builds (a seed loaded as a source's
+    table, say) waits for that node, so it never reads a relation half loaded.
+
+    dbt draws no edge here and leaves the race to thread timing. The wait only orders the
+    run: it does not appear in the manifest, selection or skips, and is left out where it
+    would close a cycle.
+    """
+    nodes = ws.manifest.nodes
+    builders: dict[tuple[str, str, str], str] = {}
+    for uid in ids:
+        node = nodes.get(uid)
+        if node is not None and node.is_relational:
+            builders[_relation_key(node.database, node.schema, node.alias)] = uid
+    if not builders:
+        return
+    sources = ws.manifest.sources
+    for uid in ids:
+        for parent in ws.graph.parents.get(uid, ()):
+            source = sources.get(parent)
+            if source is None:
+                continue
+            key = _relation_key(source.database, source.schema, source.identifier)
+            builder = builders.get(key)
+            if builder is None or builder == uid or builder in waits[uid]:
+                continue
+            if uid not in ws.graph.ancestors([builder]):
+                waits[uid].add(builder)
+
+
+def _relation_key(database: str | None, schema: str, name: str) -> tuple[str, str, str]:
+    # unquoted names fold case on every supported warehouse; a false match only orders
+    return (database or "").lower(), schema.lower(), name.lower()
 
 
 def _wait_for_tests(ws: Workspace, ids: list[str], waits: dict[str, set[str]]) -> None:
