@@ -177,6 +177,42 @@ def test_close_releases_the_file_and_the_adapter_reopens(adapter, tmp_path):
     assert rows(adapter, "select a from t") == [(1,)]
 
 
+_MANY_TABLES = """
+import sys
+from kiln.adapters.registry import create_adapter
+adapter = create_adapter({"type": "duckdb", "path": sys.argv[1], "settings": %s})
+for i in range(600):
+    adapter.execute(f"create table t{i} as select range as i, 'x' || range as s from range(300)")
+adapter.close()
+# VmHWM is this process's own peak: getrusage would report the forking pytest's if larger
+with open("/proc/self/status") as status:
+    print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) // 1024)
+"""
+
+
+def _peak_mb_closing_many_tables(path: Path, settings: dict[str, str]) -> int:
+    import subprocess
+    import sys
+
+    script = _MANY_TABLES % (settings,)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip())
+
+
+def test_closing_a_file_checkpoints_without_caching_every_written_block(tmp_path):
+    # Each small table is one 256 KB block once checkpointed: with no limit, DuckDB keeps
+    # all 600 of them (~150 MB) in memory as the database closes.
+    lean = _peak_mb_closing_many_tables(tmp_path / "lean.duckdb", {})
+    cached = _peak_mb_closing_many_tables(tmp_path / "cached.duckdb", {"memory_limit": "8GB"})
+    assert lean < cached - 60, (lean, cached)
+    assert not (tmp_path / "lean.duckdb.wal").exists()
+    reopened = duckdb.connect(str(tmp_path / "lean.duckdb"))
+    assert reopened.execute("select count(*), max(s) from t599").fetchall() == [(300, "x99")]
+    reopened.close()
+
+
 # -- introspection ------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ DuckDB has transactional DDL, so swaps and incremental changes are atomic.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,35 @@ class DuckDBCredentials(Credentials):
         values["settings"] = dict(values.get("settings") or {})
         values["config_options"] = dict(values.get("config_options") or {})
         return values
+
+
+logger = logging.getLogger(__name__)
+
+# The buffer pool DuckDB closes a database file with: its last checkpoint writes every
+# table still held in memory, and without a limit each written block stays cached until
+# the process ends. On a run of 1,000 models that cache was a third of the peak RSS.
+_CLOSING_MEMORY_LIMIT = "64MB"
+
+
+def _user_limits_memory(creds: DuckDBCredentials) -> bool:
+    return any("memory_limit" in opts for opts in (creds.settings, creds.config_options))
+
+
+def _checkpoint_lean(root: Any) -> None:
+    """Checkpoint with a small buffer pool, so written blocks are dropped, not cached.
+
+    Nothing is left to checkpoint when the database closes. If the checkpoint cannot run
+    in that little memory (very wide tables), the limit is lifted and the close does it.
+    """
+    try:
+        root.execute(f"set memory_limit = '{_CLOSING_MEMORY_LIMIT}'")
+        root.execute("checkpoint")
+    except Exception as exc:  # the close checkpoints anyway; this only lowered its memory
+        logger.debug("lean checkpoint failed, closing with the default limit: %s", exc)
+        try:
+            root.execute("reset memory_limit")
+        except Exception as reset_exc:
+            logger.debug("reset memory_limit failed: %s", reset_exc)
 
 
 def database_name(path: str) -> str:
@@ -248,8 +278,11 @@ class DuckDBAdapter(Adapter):
     def _close_shared(self) -> None:
         with self._root_lock:
             root, self._root = self._root, None
-        if root is not None:
-            root.close()
+        if root is None:
+            return
+        if self.creds.path != MEMORY and not _user_limits_memory(self.creds):
+            _checkpoint_lean(root)
+        root.close()
 
     # -- SQL hooks ---------------------------------------------------------------------------
 
