@@ -70,6 +70,17 @@ def test_filters_and_methods_are_not_macro_calls() -> None:
     assert found is not None and found.macro_calls == ["my_macro"]
 
 
+def test_calls_through_a_name_are_kept_with_their_owner() -> None:
+    # `pkg.macro()` and `variable.method()` look alike: the parser keeps those whose owner
+    # is a package; deeper chains are never macro calls
+    text = (
+        "{{ dbt_utils.star(ref('a')) }} {{ model.get('x') }} {{ a.b.c() }} {{ adapter.quote('x') }}"
+    )
+    found = fast_extract(text)
+    assert found is not None and found.macro_calls == ["dbt_utils.star", "model.get"]
+    assert _same_as_ast(text)
+
+
 def test_agrees_with_the_ast_on_the_shop_project() -> None:
     answered = 0
     for path in sorted(SHOP.rglob("*.sql")):

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from kiln import DBT_COMPAT_VERSION, __version__
+from kiln.cli.deps_cmd import deps
 from kiln.cli.options import project_options, run_options, selection_options
 from kiln.cli.source_commands import source
 from kiln.cli.state_commands import clone, retry
@@ -148,6 +149,7 @@ cli.add_command(ls_cmd, name="list")
 cli.add_command(source)
 cli.add_command(retry)
 cli.add_command(clone)
+cli.add_command(deps)
 
 
 def _node_command(name: str, doc: str) -> None:

@@ -218,6 +218,8 @@ class ContextFactory:
     adapter: Adapter | None = None
     quote_char: str = '"'
     graph_provider: Callable[[], Any] | None = None
+    # installed packages (dbt_packages/): their macros are in the registry
+    packages: tuple[Project, ...] = ()
     _base: dict[str, Any] | None = None
 
     def _base_context(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ macro's module is only instantiated (against that context) when the macro is fir
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,9 +64,7 @@ class MacroRegistry:
         found: list[MacroDef] = []
         for node in tree.find_all(jinja2.nodes.Macro):
             calls = frozenset(
-                call.node.name
-                for call in node.find_all(jinja2.nodes.Call)
-                if isinstance(call.node, jinja2.nodes.Name)
+                name for call in node.find_all(jinja2.nodes.Call) if (name := called_name(call))
             )
             macro = MacroDef(
                 name=node.name,
@@ -82,7 +80,14 @@ class MacroRegistry:
         return found
 
     def lookup(self, name: str, package: str | None = None) -> MacroDef | None:
-        """Resolve a macro name: the root project first, then other packages, then dbt's."""
+        """Resolve a macro name: the root project, dbt's, then installed packages.
+
+        As in dbt, only the root project overrides dbt's macros; a package's macros are
+        reached unqualified only where neither defines the name (a package macro calling
+        its own helpers), else through their namespace (`dbt_utils.star`).
+        """
+        if package is None and "." in name:
+            package, name = name.split(".", 1)
         if package is not None:
             return self.packages.get(package, {}).get(name)
         for pkg in self._search_order():
@@ -93,30 +98,44 @@ class MacroRegistry:
 
     def _search_order(self) -> list[str]:
         others = [p for p in self.packages if p not in (self.root_package, BUILTIN_PACKAGE)]
-        return [self.root_package, *others, BUILTIN_PACKAGE]
+        return [self.root_package, BUILTIN_PACKAGE, *others]
 
     def dispatch(self, name: str, adapter_type: str, namespace: str | None = None) -> MacroDef:
-        """`adapter.dispatch`: `<adapter>__name`, then `default__name`, package by package."""
-        packages = self.dispatch_orders.get(namespace or "", None)
-        if packages is None:
-            packages = [namespace] if namespace else self._search_order()
-            if namespace and namespace != BUILTIN_PACKAGE and self.root_package not in packages:
-                packages = [self.root_package, *packages]
-        for prefix in (adapter_type, "default"):
-            for pkg in packages:
-                found = self.packages.get(pkg, {}).get(f"{prefix}__{name}")
-                if found is not None:
-                    return found
+        """`adapter.dispatch`: `<adapter>__name`, then `default__name`, in dbt's order.
+
+        A namespace that is a loaded package (dbt's own included) is searched after the
+        root project, or in its `dispatch:` search order from dbt_project.yml, package by
+        package: every candidate name in one package before the next. Without one, each
+        candidate name is looked up as an unqualified macro name is.
+        """
+        order = self.dispatch_orders.get(namespace) if namespace else None
+        if order:
+            groups = [[pkg] for pkg in order]
+        elif namespace and namespace in self.packages:
+            groups = [[pkg] for pkg in dict.fromkeys((self.root_package, namespace))]
+        else:
+            groups = [self._search_order()]
+        for group in groups:
+            for prefix in (adapter_type, "default"):
+                for pkg in group:
+                    found = self.packages.get(pkg, {}).get(f"{prefix}__{name}")
+                    if found is not None:
+                        return found
         where = f" in namespace '{namespace}'" if namespace else ""
         raise CompilationError(
             f"adapter.dispatch found no macro '{adapter_type}__{name}' or 'default__{name}'{where}",
             hint="define one of them, or check the macro name",
         )
 
+    def macro_calls(self, names: Iterable[str]) -> list[str]:
+        """The called names that are macros: `x.y()` is one only where `x` is a package
+        (else it is a method of a variable, like `model.get()`)."""
+        return [n for n in names if "." not in n or n.split(".", 1)[0] in self.packages]
+
     def depends_on(self, names: frozenset[str] | set[str]) -> list[str]:
         """Unique ids of the macros that a set of called names resolves to."""
         out = []
-        for name in sorted(names):
+        for name in sorted(self.macro_calls(names)):
             found = self.lookup(name)
             if found is not None:
                 out.append(found.unique_id)
@@ -125,6 +144,18 @@ class MacroRegistry:
     def all_macros(self) -> Iterator[MacroDef]:
         for macros in self.packages.values():
             yield from macros.values()
+
+
+def called_name(call: jinja2.nodes.Call) -> str | None:
+    """`name` for `name()`, `owner.name` for `owner.name()`, None for deeper calls."""
+    import jinja2.nodes
+
+    target = call.node
+    if isinstance(target, jinja2.nodes.Name):
+        return target.name
+    if isinstance(target, jinja2.nodes.Getattr) and isinstance(target.node, jinja2.nodes.Name):
+        return f"{target.node.name}.{target.attr}"
+    return None
 
 
 def _dispatch_targets(node: jinja2.nodes.Node) -> frozenset[str]:

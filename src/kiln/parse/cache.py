@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln import __version__
+from kiln.config.packages import package_macro_folders
 from kiln.manifest.nodes import Manifest
-from kiln.parse.files import checksum_text
+from kiln.parse.files import checksum_text, discover
 
 if TYPE_CHECKING:
     from kiln.jinja.context import ContextFactory
@@ -66,6 +67,12 @@ def _global_key(factory: ContextFactory, files: list[str]) -> str:
         if path.endswith(".sql") and path.startswith(macro_roots):
             digest.update(path.encode())
             digest.update(Path(path).read_bytes())
+    for package in factory.packages:
+        # installed packages change only through `kiln deps`: their macros key the cache
+        digest.update(f"\0{package.name}\0{package.root}\0".encode())
+        digest.update((package.root / "dbt_project.yml").read_bytes())
+        for file in discover(package.root, package_macro_folders(package), (".sql",)):
+            digest.update(f"{file.path}\0{file.checksum}".encode())
     return digest.hexdigest()
 
 

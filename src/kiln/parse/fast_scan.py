@@ -27,6 +27,8 @@ _SIMPLE_EXPRESSION = re.compile(
     rf"^[A-Za-z_][A-Za-z0-9_]*(?:\(\s*(?:(?:[A-Za-z_]+\s*=\s*)?{_LITERAL}"
     rf"(?:\s*,\s*(?:[A-Za-z_]+\s*=\s*)?{_LITERAL})*)?\s*\))?$"
 )
+# the bare name a `.method(` hangs off: `dbt_utils` in `dbt_utils.star(`, none in `a.b.c(`
+_OWNER = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)$")
 _SOURCE = re.compile(rf"source\(\s*({_STRING})\s*,\s*({_STRING})\s*\)")
 # statements whose expressions are scanned like `{{ }}`; anything else needs the AST
 _SIMPLE_STATEMENTS = re.compile(r"^\s*-?\s*(if|elif|else|endif)\b(.*?)-?\s*$", re.DOTALL)
@@ -86,8 +88,11 @@ def _scan_expression(expr: str, out: Extracted) -> None:
         name = call.group(1)
         before = expr[: call.start()].rstrip()
         if before.endswith((".", "|")):
-            if before.endswith(".") and before[:-1].rstrip().endswith("exceptions"):
+            owner = _OWNER.search(before[:-1].rstrip()) if before.endswith(".") else None
+            if owner is not None and owner.group(1) == "exceptions":
                 raise _Unsure  # dbt raises these while parsing: render
+            if owner is not None and owner.group(1) not in CONTEXT_NAMES:
+                out.add_call(f"{owner.group(1)}.{name}")  # `pkg.macro()`, or a method
             continue  # a method or a filter, not a call of a context name or macro
         if name == "ref":
             out.refs.append(_ref(expr, call.start()))
@@ -97,8 +102,8 @@ def _scan_expression(expr: str, out: Extracted) -> None:
             out.configs.update(_config(expr, call.end() - 1))
         elif name == "is_incremental":
             out.uses_is_incremental = True
-        elif name not in CONTEXT_NAMES and name not in out.macro_calls:
-            out.macro_calls.append(name)
+        elif name not in CONTEXT_NAMES:
+            out.add_call(name)
 
 
 def _ref(expr: str, start: int) -> RefCall:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiln.config.packages import installed_packages
 from kiln.config.profiles import Target, find_profiles_dir, load_target
 from kiln.config.project import Project, load_project
 from kiln.invocation import Invocation
@@ -88,6 +89,7 @@ def load_workspace(inv: Invocation) -> Workspace:
         invocation_id=invocation_id,
         run_started_at=started,
         flags=inv.flags(),
+        packages=tuple(installed_packages(project)),
     )
     from kiln.adapters.registry import load_adapter_class
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.config.node_config import defaults_for, merge_config, tree_configs
+from kiln.config.project import Project
 from kiln.errors import KilnError, Location, ParseError
 from kiln.jinja.context import ContextFactory, Recorder, parse_ref_args
 from kiln.jinja.macros import BUILTIN_PACKAGE
@@ -86,6 +87,18 @@ class _CacheView(dict[str, Any]):
         self._used[key] = value
 
 
+def _warn_unloaded_resources(package: Project) -> None:
+    """Kiln loads a package's macros and generic tests; say so if it ships more."""
+    folders = package.model_paths + package.seed_paths + package.snapshot_paths
+    if any(discover(package.root, folders, (".sql", ".csv"))):
+        from kiln.events.bus import warn
+
+        warn(
+            f"Package '{package.name}' has models, seeds or snapshots: Kiln loads the macros "
+            "and generic tests of installed packages only, so they are not part of this project"
+        )
+
+
 def builtin_macro_files() -> list[tuple[str, str, str]]:
     """(package, display path, text) of Kiln's built-in macro files."""
     return [
@@ -141,24 +154,30 @@ class ProjectParser:
         for package, display, text in builtin_macro_files():
             for m in self.registry.add_file(package, display, text):
                 self._add_macro_record(m.name, package, m.path, m.path, m.macro_sql, m.calls)
-        macro_files = discover(self.root, self.project.macro_paths, (".sql",))
+        for installed in self.factory.packages:
+            self._load_project_macros(installed)
+            _warn_unloaded_resources(installed)
+        self._load_project_macros(self.project)
+
+    def _load_project_macros(self, project: Project) -> None:
+        """Macros and `{% test %}` blocks of a project, under its own package name.
+
+        Paths are relative to that project's root, as dbt records a package's files.
+        """
+        from kiln.jinja.environment import rewrite_dbt_tags
+
+        macro_files = discover(project.root, project.macro_paths, (".sql",))
         generic = [
             f
-            for f in discover(self.root, self.project.test_paths, (".sql",))
+            for f in discover(project.root, project.test_paths, (".sql",))
             if f.resource_path.split("/")[0] == "generic"
         ]
         for file in macro_files + generic:
-            from kiln.jinja.environment import rewrite_dbt_tags
-
             rewritten = rewrite_dbt_tags(file.text)
-            for m in self.registry.add_file(self.package, file.path, file.text, rewritten):
+            for m in self.registry.add_file(project.name, file.path, file.text, rewritten):
+                # dbt's `path` of a macro is its file's path from the project root too
                 self._add_macro_record(
-                    m.name,
-                    self.package,
-                    file.resource_path if file in macro_files else file.path,
-                    file.path,
-                    m.macro_sql,
-                    m.calls,
+                    m.name, project.name, file.path, file.path, m.macro_sql, m.calls
                 )
 
     def _add_macro_record(
@@ -349,7 +368,7 @@ class ProjectParser:
             found = static.extract(parse_ast(text, path))
         if found is not None and not any(
             self._macro_needs_render(n) or self.registry.lookup(n) is None
-            for n in found.macro_calls
+            for n in self.registry.macro_calls(found.macro_calls)
         ):
             macro_ids = self.registry.depends_on(set(found.macro_calls))
             if found.uses_is_incremental:
@@ -408,15 +427,14 @@ class ProjectParser:
     def _called_names(tree: Any) -> list[str]:
         import jinja2.nodes
 
+        from kiln.jinja.macros import called_name
         from kiln.parse import static
 
         names = []
         for call in tree.find_all(jinja2.nodes.Call):
-            if (
-                isinstance(call.node, jinja2.nodes.Name)
-                and call.node.name not in static.CONTEXT_NAMES
-            ):
-                names.append(call.node.name)
+            name = called_name(call)
+            if name is not None and name.split(".", 1)[0] not in static.CONTEXT_NAMES:
+                names.append(name)
         return names
 
     def _parse_node_values(self, node: Node, recorder: Recorder) -> dict[str, Any]:

@@ -69,8 +69,14 @@ class Extracted:
     refs: list[RefCall] = field(default_factory=list)
     sources: list[tuple[str, str]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
+    # macro names as called: `name`, or `owner.name` for `pkg.macro()` (which may also be
+    # a method of a variable: the parser keeps those whose owner is a package)
     macro_calls: list[str] = field(default_factory=list)
     uses_is_incremental: bool = False
+
+    def add_call(self, name: str) -> None:
+        if name not in self.macro_calls:
+            self.macro_calls.append(name)
 
 
 class NotStatic(Exception):  # noqa: N818 - control flow
@@ -102,6 +108,11 @@ def _visit_call(call: jinja2.nodes.Call, out: Extracted) -> None:
         and target.node.name == "exceptions"
     ):
         raise NotStatic  # dbt raises these while parsing: render to surface them
+    if isinstance(target, jinja2.nodes.Getattr) and isinstance(target.node, jinja2.nodes.Name):
+        owner = target.node.name
+        if owner not in CONTEXT_NAMES:  # `pkg.macro()`, or a method of a variable
+            out.add_call(f"{owner}.{target.attr}")
+        return
     if not isinstance(target, jinja2.nodes.Name):
         return
     name = target.name
@@ -132,8 +143,8 @@ def _visit_call(call: jinja2.nodes.Call, out: Extracted) -> None:
             out.configs[kw.key] = _literal(kw.value)
     elif name == "is_incremental":
         out.uses_is_incremental = True
-    elif name not in CONTEXT_NAMES and name not in out.macro_calls:
-        out.macro_calls.append(name)
+    elif name not in CONTEXT_NAMES:
+        out.add_call(name)
 
 
 def _literal(node: jinja2.nodes.Node) -> Any:
