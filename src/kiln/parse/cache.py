@@ -32,6 +32,7 @@ CACHE_FILE = "kiln_partial_parse.pickle"
 FILES_CACHE_FILE = "kiln_parse_files.pickle"
 CACHE_FORMAT = 5
 _MANIFEST_CODE = ("parse", "jinja", "config", "manifest")
+_BUILTIN_MACROS = "jinja/builtin_macros"
 log = logging.getLogger(__name__)
 
 
@@ -79,17 +80,13 @@ def _global_key(factory: ContextFactory, files: list[str]) -> str:
 def _code_stamp() -> str:
     """Kiln's version plus the newest mtime of the code that shapes a manifest.
 
-    An upgrade, or an edit of the parser in a development checkout, drops the cache.
+    An upgrade, or an edit of the parser or of Kiln's own macros in a development
+    checkout, drops the cache.
     """
     package = Path(__file__).resolve().parent.parent
-    newest = max(
-        (
-            p.stat().st_mtime_ns
-            for folder in _MANIFEST_CODE
-            for p in (package / folder).glob("*.py")
-        ),
-        default=0,
-    )
+    files = [p for folder in _MANIFEST_CODE for p in (package / folder).glob("*.py")]
+    files += (package / _BUILTIN_MACROS).glob("*.sql")
+    newest = max((p.stat().st_mtime_ns for p in files), default=0)
     return f"{__version__}:{newest}"
 
 
