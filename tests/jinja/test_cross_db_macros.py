@@ -419,37 +419,7 @@ def test_listagg_limit_without_an_adapter_variant_says_so(render):
         render("{{ dbt.listagg('s', \"','\", none, 3) }}", "other")
 
 
-# -- through the CLI ---------------------------------------------------------------------------
-
-
-def test_model_using_cross_database_macros_builds_on_duckdb(project):
-    model = """\
-        {{ config(materialized='table') }}
-        with orders as (
-            select 1 as id, cast('2024-01-30' as date) as ordered_on, 'a,b' as tags
-            union all select 2, cast('2024-02-27' as date), 'c'
-        )
-        select
-            id,
-            cast({{ dbt.dateadd('day', 3, 'ordered_on') }} as date) as due_on,
-            {{ datediff('ordered_on', "cast('2024-03-01' as date)", 'day') }} as days_left,
-            {{ last_day('ordered_on', 'month') }} as month_end,
-            {{ dbt.split_part('tags', "','", 1) }} as first_tag,
-            cast(id as {{ dbt.type_string() }}) as id_text,
-            {{ dbt.hash('id') }} as id_hash,
-            {{ dbt.concat(["'#'", dbt.cast('id', type_string())]) }} as label
-        from orders
-    """
-    proj = project({"models/orders_due.sql": model})
-
-    result = proj.run("run")
-
-    assert result.exit_code == 0, result
-    md5 = {n: hashlib.md5(str(n).encode()).hexdigest() for n in (1, 2)}
-    assert proj.query("select * from orders_due order by id") == [
-        (1, dt.date(2024, 2, 2), 31, dt.date(2024, 1, 31), "a", "1", md5[1], "#1"),
-        (2, dt.date(2024, 3, 1), 3, dt.date(2024, 2, 29), "c", "2", md5[2], "#2"),
-    ]
+# -- every macro ------------------------------------------------------------------------------
 
 
 def test_every_cross_database_macro_dispatches_to_a_default():

@@ -7,6 +7,7 @@ relation names. Rendering happens only where static extraction cannot answer.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -90,13 +91,18 @@ class _CacheView(dict[str, Any]):
 def _warn_unloaded_resources(package: Project) -> None:
     """Kiln loads a package's macros and generic tests; say so if it ships more."""
     folders = package.model_paths + package.seed_paths + package.snapshot_paths
-    if any(discover(package.root, folders, (".sql", ".csv"))):
+    if any(_has_files(package.root / folder, (".sql", ".csv")) for folder in folders):
         from kiln.events.bus import warn
 
         warn(
             f"Package '{package.name}' has models, seeds or snapshots: Kiln loads the macros "
             "and generic tests of installed packages only, so they are not part of this project"
         )
+
+
+def _has_files(folder: Path, suffixes: tuple[str, ...]) -> bool:
+    """Whether a folder holds such a file anywhere below it (without reading any)."""
+    return any(name.endswith(suffixes) for _, _, names in os.walk(folder) for name in names)
 
 
 def builtin_macro_files() -> list[tuple[str, str, str]]:
@@ -366,11 +372,11 @@ class ProjectParser:
             from kiln.parse import static
 
             found = static.extract(parse_ast(text, path))
+        calls = self.registry.macro_calls(found.macro_calls) if found is not None else []
         if found is not None and not any(
-            self._macro_needs_render(n) or self.registry.lookup(n) is None
-            for n in self.registry.macro_calls(found.macro_calls)
+            self._macro_needs_render(n) or self.registry.lookup(n) is None for n in calls
         ):
-            macro_ids = self.registry.depends_on(set(found.macro_calls))
+            macro_ids = self.registry.depends_on(set(calls))
             if found.uses_is_incremental:
                 macro_ids = ["macro.dbt.is_incremental", *macro_ids]
             return FileResult(found.refs, found.sources, found.configs, macro_ids)

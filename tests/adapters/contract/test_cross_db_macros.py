@@ -310,6 +310,7 @@ def test_a_model_built_with_cross_database_macros(warehouse, tmp_path, run_kiln)
             {{ datediff('ordered_on', "cast('2024-03-01' as date)", 'day') }} as days_left,
             {{ last_day('ordered_on', 'month') }} as month_end,
             {{ dbt.split_part('tags', "','", 1) }} as first_tag,
+            cast(id as {{ dbt.type_string() }}) as id_text,
             {{ dbt.hash('id') }} as id_hash,
             {{ dbt.concat(["'#'", dbt.cast('id', type_string())]) }} as label
         from orders
@@ -329,6 +330,6 @@ def test_a_model_built_with_cross_database_macros(warehouse, tmp_path, run_kiln)
     assert result.exit_code == 0, result.output
     md5 = [hashlib.md5(b"1").hexdigest(), hashlib.md5(b"2").hexdigest()]
     assert warehouse.rows("orders_due") == [
-        (1, dt.date(2024, 2, 2), 31, dt.date(2024, 1, 31), "a", md5[0], "#1"),
-        (2, dt.date(2024, 3, 1), 3, dt.date(2024, 2, 29), "c", md5[1], "#2"),
+        (1, dt.date(2024, 2, 2), 31, dt.date(2024, 1, 31), "a", "1", md5[0], "#1"),
+        (2, dt.date(2024, 3, 1), 3, dt.date(2024, 2, 29), "c", "2", md5[1], "#2"),
     ]
